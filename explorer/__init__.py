@@ -1,0 +1,1 @@
+"""Explorer: UI-free core over checkpoint folders (to come)."""

@@ -1,0 +1,153 @@
+"""``python -m trainer {train,sample}``: options are derived from the config dataclasses' fields."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+
+import torch
+
+from trainer.config import PRESETS, TrainConfig, build_configs
+from trainer.data import DataSourceError
+from trainer.models import CheckpointError, ConvVAE, DCGAN, DCGANConfig, VAEConfig, load_model
+
+# Options that may change when a run is resumed; anything else must match the run's saved config.
+RESUMABLE = {"epochs", "device", "precision", "max_steps", "eval_max_images"}
+
+
+def add_dataclass_options(parser: argparse.ArgumentParser, classes) -> None:
+    """One ``--field-name`` per dataclass field; defaults stay in the dataclass (argparse default: unset)."""
+    seen = set()
+    for cls in classes:
+        for field in dataclasses.fields(cls):
+            if field.name in seen:
+                continue
+            seen.add(field.name)
+            flag, default = "--" + field.name.replace("_", "-"), field.default
+            help_text = f"(default: preset's, else {default!r})"
+            if isinstance(default, bool):
+                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                                    help=help_text)
+            elif isinstance(default, tuple):
+                parser.add_argument(flag, type=int, nargs="+", default=argparse.SUPPRESS, help=help_text)
+            else:
+                parser.add_argument(flag, type=type(default), default=argparse.SUPPRESS, help=help_text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a VAE or DCGAN; checkpoints every epoch")
+    train.add_argument("--preset", choices=sorted(PRESETS), help="named configuration (required for a new run)")
+    train.add_argument("--data", action="append", default=[], metavar="SOURCE",
+                       help="folder, .zip, synthetic[:COUNT] or fashion-mnist[:DIR]; repeat for several")
+    train.add_argument("--out", type=Path, required=True, help="run folder (checkpoint/, samples/, metrics.csv)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    train.add_argument("--cache-dir", type=Path, default=Path(".cache/data"),
+                       help="where decoded uint8 images are cached between runs (default: .cache/data)")
+    train.add_argument("--no-cache", action="store_true", help="decode the sources without the disk cache")
+    add_dataclass_options(train, [TrainConfig, VAEConfig, DCGANConfig])
+
+    sample = commands.add_parser("sample", help="write a grid of samples from a checkpoint folder")
+    sample.add_argument("--checkpoint", type=Path, required=True)
+    sample.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    sample.add_argument("--count", type=int, default=64)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--temperature", type=float, default=1.0, help="scale of z; < 1 truncates")
+    return parser
+
+
+def overrides_from(args: argparse.Namespace) -> dict:
+    names = {f.name for cls in (TrainConfig, VAEConfig, DCGANConfig) for f in dataclasses.fields(cls)}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items() if k in names}
+
+
+def run_train(args: argparse.Namespace) -> dict:
+    from trainer.session import read_run_config, start_session
+    from trainer.train_dcgan import train_dcgan
+    from trainer.train_vae import train_vae
+
+    overrides = overrides_from(args)
+    data = args.data
+    if args.resume:
+        saved = read_run_config(args.out) if (args.out / "run_config.json").is_file() else None
+        if saved is None:
+            raise CheckpointError(f"nothing to resume in {args.out}: no run_config.json")
+        if args.preset and args.preset != saved["preset"]:
+            raise ValueError(f"{args.out} was trained with --preset {saved['preset']}, not {args.preset}")
+        if data and data != saved["data"]:
+            raise ValueError(f"{args.out} was trained on {saved['data']}; resume with the same --data (or none)")
+        fixed = {**saved["model"], **{k: v for k, v in saved["train"].items() if k not in RESUMABLE}}
+        changed = sorted(k for k, v in overrides.items() if k in fixed and _jsonish(v) != _jsonish(fixed[k]))
+        if changed:
+            raise ValueError(f"cannot change {', '.join('--' + k.replace('_', '-') for k in changed)} on resume "
+                             f"(only {', '.join(sorted(RESUMABLE))})")
+        preset, data = saved["preset"], saved["data"]
+        overrides = {**fixed, **{k: v for k, v in saved["train"].items() if k in RESUMABLE}, **overrides}
+        overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    else:
+        if not args.preset:
+            raise ValueError("--preset is required for a new run (or pass --resume)")
+        preset = args.preset
+    train_config, model_config = build_configs(preset, overrides)
+    model_class = DCGAN if train_config.model == "dcgan" else ConvVAE
+    if not isinstance(model_config, model_class.config_class):
+        raise ValueError(f"preset {preset} builds a {type(model_config).__name__}, not a {train_config.model}")
+    session = start_session(preset, train_config, model_config, model_class, data, args.out, args.resume,
+                            None if args.no_cache else args.cache_dir)
+    try:
+        summary = (train_dcgan if train_config.model == "dcgan" else train_vae)(session)
+    finally:
+        from trainer.runtime import stop_runtime
+
+        stop_runtime(session.runtime)
+    if session.runtime.is_main:
+        logging.getLogger("trainer").info(
+            "done: %s steps, %.1f s, %s img/s; checkpoint in %s", summary["global_step"], summary["wall_time_s"],
+            summary["train_images_per_s"], session.run.checkpoint)
+    return summary
+
+
+def _jsonish(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def run_sample(args: argparse.Namespace) -> None:
+    from trainer.artifacts import grid_image, save_png
+
+    if not 1 <= args.count <= 1024:
+        raise ValueError("--count must be 1..1024")
+    model = load_model(args.checkpoint)
+    images = model.sample(args.count, generator=torch.Generator().manual_seed(args.seed),
+                          temperature=args.temperature)
+    save_png(grid_image(images), args.out)
+    print(f"wrote {args.count} samples to {args.out}")
+
+
+class _Format(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text if record.levelno < logging.WARNING else f"{record.levelname.lower()}: {text}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Format("%(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            run_train(args)
+        elif args.command == "sample":
+            run_sample(args)
+    except (DataSourceError, CheckpointError, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the last completed epoch is saved; continue with --resume", file=sys.stderr)
+        return 130
+    return 0

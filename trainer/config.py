@@ -1,0 +1,93 @@
+"""Training configuration: one frozen dataclass, every default written once, presets as override tables."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from trainer.models import DCGANConfig, VAEConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = "vae"  # vae | dcgan
+    epochs: int = 80
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    beta_kl: float = 1 / (64 * 64)  # seed 000's KL weight
+    recon_loss: str = "mse"  # mse | bce
+    recon_reduction: str = "mean"  # mean over pixels (seed 000) | sum over pixels (seed 003)
+    kl_anneal_epochs: int = 0  # β ramps from 0 over this many epochs (seed 003: 30)
+    flip: bool = True  # random horizontal flip augmentation
+    test_fraction: float = 0.2
+    seed: int = 0
+    max_steps: int = 0  # stop after this many optimizer steps in total (0: no limit); for smoke runs
+    max_images: int = 0  # use only the first N images of the sources (0: all)
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    precision: str = "auto"  # auto | fp32 | bf16
+    channels_last: bool = True
+    sample_count: int = 64  # images in the fixed-latent sample grid
+    eval_max_images: int = 0  # cap on test images evaluated per epoch (0: the whole test split)
+
+    def __post_init__(self):
+        checks = [
+            (self.model in ("vae", "dcgan"), f"model must be vae or dcgan, not '{self.model}'"),
+            (self.epochs >= 1, "epochs must be >= 1"),
+            (self.batch_size >= 2, "batch_size must be >= 2 (BatchNorm needs more than one image)"),
+            (self.learning_rate > 0, "learning_rate must be > 0"),
+            (0 <= self.adam_beta1 < 1 and 0 <= self.adam_beta2 < 1, "Adam betas must lie in [0, 1)"),
+            (self.beta_kl >= 0, "beta_kl must be >= 0"),
+            (self.recon_loss in ("mse", "bce"), "recon_loss must be mse or bce"),
+            (self.recon_reduction in ("mean", "sum"), "recon_reduction must be mean or sum"),
+            (self.kl_anneal_epochs >= 0 and self.max_steps >= 0 and self.max_images >= 0
+             and self.eval_max_images >= 0, "counts must be >= 0"),
+            (0 < self.test_fraction < 1, "test_fraction must lie strictly between 0 and 1"),
+            (self.precision in ("auto", "fp32", "bf16"), "precision must be auto, fp32 or bf16"),
+            (1 <= self.sample_count <= 256, "sample_count must be 1..256"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class Preset:
+    model_config: VAEConfig | DCGANConfig
+    train: dict
+
+
+FASHION = VAEConfig(image_size=28, image_channels=1, latent_dim=32, hidden_channels=(32, 64, 128), dense_dim=512)
+# seed 003: Adam 1e-3, batch 128, BCE summed over pixels, KL annealed over 30 epochs.
+FASHION_TRAIN = dict(recon_loss="bce", recon_reduction="sum", beta_kl=1.0, kl_anneal_epochs=30, epochs=50,
+                     flip=False)
+DCGAN_TRAIN = dict(model="dcgan", learning_rate=2e-4, adam_beta1=0.5, adam_beta2=0.999, epochs=40)  # seed 002
+
+PRESETS: dict[str, Preset] = {
+    "vae-anime64": Preset(VAEConfig(), dict(epochs=80)),
+    "dcgan-anime64": Preset(DCGANConfig(), DCGAN_TRAIN),
+    "dcgan-anime128": Preset(DCGANConfig(image_size=128, latent_dim=256), DCGAN_TRAIN),  # seed 004
+    "vae-fashion28": Preset(FASHION, FASHION_TRAIN),
+    "vae-fashion28-beta4": Preset(FASHION, {**FASHION_TRAIN, "beta_kl": 4.0}),  # β-VAE, seed 003
+    # Tiny presets: the real code paths in seconds on a CPU (tests and smoke runs).
+    "vae-tiny": Preset(VAEConfig(image_size=16, latent_dim=8, hidden_channels=(8, 16, 32), dense_dim=64),
+                       dict(epochs=2, batch_size=32, beta_kl=1 / 256, sample_count=16)),
+    "dcgan-tiny": Preset(DCGANConfig(image_size=16, latent_dim=16, generator_width=16, discriminator_width=16),
+                         {**DCGAN_TRAIN, "epochs": 2, "batch_size": 32, "sample_count": 16}),
+}
+
+
+def build_configs(preset: str, overrides: dict) -> tuple[TrainConfig, VAEConfig | DCGANConfig]:
+    """Apply command-line overrides (field name → value) to a preset; unknown or misplaced keys are errors."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset '{preset}' (choose from {', '.join(PRESETS)})")
+    base = PRESETS[preset]
+    model_fields = {f.name for f in dataclasses.fields(base.model_config)}
+    train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    misplaced = sorted(set(overrides) - model_fields - train_fields)
+    if misplaced:
+        raise ValueError(f"options not used by preset '{preset}': {', '.join('--' + k.replace('_', '-') for k in misplaced)}")
+    train = TrainConfig(**{**base.train, **{k: v for k, v in overrides.items() if k in train_fields}})
+    model = dataclasses.replace(base.model_config, **{k: v for k, v in overrides.items() if k in model_fields})
+    return train, model

@@ -1,0 +1,2 @@
+class DataSourceError(Exception):
+    """A data source is missing, empty or unreadable (shown to the user as one line)."""

@@ -1,0 +1,62 @@
+"""Losses, each a small function citing its source."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ, σ²) ‖ N(0, I)) per image, summed over latent dims: the closed form of Kingma & Welling
+    (2014), Appendix B: −½ Σ (1 + log σ² − μ² − σ²). Returns (B,)."""
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)
+
+
+def reconstruction_loss(recon: torch.Tensor, target: torch.Tensor, kind: str = "mse",
+                        reduction: str = "mean") -> torch.Tensor:
+    """Per-image reconstruction error (B,): ``mean`` over pixels (seed 000's MSE) or ``sum`` over pixels
+    (seed 003's Bernoulli log-likelihood, i.e. BCE summed)."""
+    if kind == "mse":
+        per_pixel = F.mse_loss(recon.float(), target.float(), reduction="none")
+    elif kind == "bce":
+        per_pixel = F.binary_cross_entropy(recon.float().clamp(1e-6, 1 - 1e-6), target.float(), reduction="none")
+    else:
+        raise ValueError(f"unknown reconstruction loss '{kind}' (mse or bce)")
+    flat = per_pixel.flatten(1)
+    return flat.mean(1) if reduction == "mean" else flat.sum(1)
+
+
+def vae_loss(recon, target, mu, logvar, *, beta: float, kind: str = "mse", reduction: str = "mean"):
+    """Seed 000: L = MSE(x, x̂) + β·KL with β = 1/(64·64); seed 003: BCE (summed) + β·KL, β-VAE for β > 1
+    (Higgins et al. 2017). Returns (total, reconstruction, kl), each a batch mean."""
+    recon_term = reconstruction_loss(recon, target, kind, reduction).mean()
+    kl_term = kl_divergence(mu.float(), logvar.float()).mean()
+    return recon_term + beta * kl_term, recon_term, kl_term
+
+
+def annealed_beta(beta: float, epoch: float, anneal_epochs: int) -> float:
+    """KL annealing (Bowman et al. 2016; seed 003): β ramps linearly from 0 to its value over K epochs."""
+    if anneal_epochs <= 0:
+        return beta
+    return beta * min(1.0, epoch / anneal_epochs)
+
+
+def d_loss_real(real_logits: torch.Tensor) -> torch.Tensor:
+    """The discriminator's real half of Goodfellow et al. (2014), eq. 1: −log D(x)."""
+    return F.binary_cross_entropy_with_logits(real_logits.float(), torch.ones_like(real_logits, dtype=torch.float))
+
+
+def d_loss_fake(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The discriminator's fake half: −log(1 − D(G(z))). Kept apart from the real half so each can be
+    back-propagated after its own forward pass, as pytorch/examples dcgan/main.py does."""
+    return F.binary_cross_entropy_with_logits(fake_logits.float(), torch.zeros_like(fake_logits, dtype=torch.float))
+
+
+def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Discriminator BCE, both halves: −log D(x) − log(1 − D(G(z)))."""
+    return d_loss_real(real_logits) + d_loss_fake(fake_logits)
+
+
+def g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Non-saturating generator loss (Goodfellow et al. 2014, §3): −log D(G(z))."""
+    return F.binary_cross_entropy_with_logits(fake_logits.float(), torch.ones_like(fake_logits, dtype=torch.float))

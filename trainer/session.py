@@ -1,0 +1,160 @@
+"""What both training loops share: start or resume a run, hold the data on the device, finish an epoch."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from trainer import artifacts
+from trainer.atomic import atomic_write_json
+from trainer.config import TrainConfig
+from trainer.data import EpochBatches, ImageData, load_image_data
+from trainer.models.checkpoint import CheckpointError
+from trainer.run_dir import RunDir
+from trainer.runtime import Runtime, gather_checksums, start_runtime
+
+log = logging.getLogger("trainer")
+
+
+@dataclass
+class Session:
+    preset: str
+    train: TrainConfig
+    runtime: Runtime
+    run: RunDir
+    data: ImageData
+    images: torch.Tensor  # the whole uint8 dataset, on the run's device
+    model: torch.nn.Module
+    start_epoch: int = 0
+    global_step: int = 0
+    optimizer_states: dict = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+    throughput: list[float] = field(default_factory=list)
+
+    @property
+    def train_indices(self) -> torch.Tensor:
+        return self.data.split_indices("train")
+
+    @property
+    def test_indices(self) -> torch.Tensor:
+        indices = self.data.split_indices("test")
+        return indices[: self.train.eval_max_images] if self.train.eval_max_images else indices
+
+    def epoch_batches(self, epoch: int, value_range: tuple[float, float]) -> EpochBatches:
+        per_rank = self.train.batch_size // self.runtime.world_size
+        return EpochBatches(
+            self.images, self.train_indices, per_rank, seed=self.train.seed, epoch=epoch, flip=self.train.flip,
+            value_range=value_range, rank=self.runtime.rank, world_size=self.runtime.world_size,
+            channels_last=self.runtime.channels_last,
+        )
+
+    def fixed_latent(self, latent_dim: int) -> torch.Tensor:
+        """The same z for every epoch of a run (seed 000's "evolution across epochs"; dcgan's fixed_noise)."""
+        generator = torch.Generator().manual_seed(self.train.seed)
+        return torch.randn(self.train.sample_count, latent_dim, generator=generator).to(self.runtime.device)
+
+    def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
+        """DistributedDataParallel when launched by torchrun; the module itself otherwise."""
+        if not self.runtime.distributed:
+            return module
+        device_ids = [self.runtime.device.index] if self.runtime.device.type == "cuda" else None
+        return DistributedDataParallel(module, device_ids=device_ids)
+
+    def reached_max_steps(self) -> bool:
+        return bool(self.train.max_steps) and self.global_step >= self.train.max_steps
+
+    def finish_epoch(self, epoch: int, row: dict, optimizers: dict, samples: torch.Tensor,
+                     reconstructions: torch.Tensor | None, curves: list[str]) -> None:
+        """Rank 0 writes the epoch's grids, metrics row, curves and checkpoint; every rank waits for it."""
+        if self.runtime.is_main:
+            number = epoch + 1
+            artifacts.save_png(artifacts.grid_image(samples), self.run.samples / f"epoch_{number:03d}.png")
+            artifacts.save_evolution_strip(self.run.samples, self.run.root / "evolution.png",
+                                           cell=samples.shape[-1])
+            if reconstructions is not None:  # holds dataset images: stays in the run folder, never shipped
+                artifacts.save_png(artifacts.grid_image(reconstructions, nrow=8),
+                                   self.run.reconstructions / f"epoch_{number:03d}.png")
+            metrics = artifacts.MetricsLog(self.run.metrics)
+            metrics.append({"epoch": number, "global_step": self.global_step, **row})
+            artifacts.save_loss_curves(metrics.rows(), self.run.root / "loss_curves.png", curves,
+                                       f"{self.preset}: per-epoch losses")
+            self.run.save_checkpoint(self.model, optimizers, number, self.global_step, self.checkpoint_meta(number))
+            log.info("epoch %d/%d  %s", number, self.train.epochs,
+                     "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
+        self.runtime.barrier()
+
+    def save_epoch_zero_samples(self, samples: torch.Tensor) -> None:
+        """The untrained model's view of the fixed latent: the first frame of the evolution strip."""
+        if self.runtime.is_main and self.start_epoch == 0:
+            artifacts.save_png(artifacts.grid_image(samples), self.run.samples / "epoch_000.png")
+
+    def checkpoint_meta(self, epochs_done: int) -> dict:
+        return {
+            "training": {"preset": self.preset, "epochs": epochs_done, "global_step": self.global_step,
+                         "train_config": dataclasses.asdict(self.train),
+                         "device": str(self.runtime.device), "world_size": self.runtime.world_size},
+            "data": {"sources": self.data.provenance, "images": len(self.data),
+                     "train_images": int((~self.data.is_test).sum()), "test_images": int(self.data.is_test.sum()),
+                     "split": f"sha1(id) < {self.train.test_fraction} of 2^64 is test"},
+        }
+
+    def finish(self, final_row: dict) -> dict:
+        """Write summary.json (wall time, images/s, whether all ranks hold identical weights)."""
+        checksums = gather_checksums(self.runtime, self.model)
+        summary = {
+            "preset": self.preset, "epochs_done": self.train.epochs if not self.reached_max_steps() else None,
+            "global_step": self.global_step, "wall_time_s": round(time.perf_counter() - self.started, 2),
+            "train_images_per_s": round(sum(self.throughput) / len(self.throughput), 1) if self.throughput else None,
+            "device": str(self.runtime.device), "precision": str(self.runtime.dtype or "fp32"),
+            "world_size": self.runtime.world_size, "rank_weight_checksums": checksums,
+            "ranks_in_sync": len(set(checksums)) == 1, "final": final_row,
+        }
+        if self.runtime.is_main:
+            atomic_write_json(self.run.root / "summary.json", summary)
+        return summary
+
+
+def start_session(preset: str, train: TrainConfig, model_config, model_class, data_specs: list[str],
+                  out: Path, resume: bool = False, cache_dir: Path | None = None) -> Session:
+    """Create the run (or reopen it for --resume), load the data once and place it on the device."""
+    runtime = start_runtime(train.device, train.precision, train.channels_last)
+    run = RunDir(out)
+    if resume:
+        checkpoint = run.latest_checkpoint()
+        state = run.load_training_state(checkpoint)
+        model = model_class.from_pretrained(checkpoint)
+        if dataclasses.asdict(model.config) != dataclasses.asdict(model_config):
+            raise CheckpointError(f"{checkpoint} holds a different architecture than this run's config")
+        start_epoch, global_step, optimizer_states = state["epoch"], state["global_step"], state["optimizers"]
+    else:
+        if (run.checkpoint / "config.json").exists():
+            raise CheckpointError(f"{out} already holds a run: pass --resume to continue it, or choose a new --out")
+        torch.manual_seed(train.seed)  # identical initial weights on every rank and every rerun
+        model = model_class(model_config)
+        start_epoch, global_step, optimizer_states = 0, 0, {}
+    data = load_image_data(data_specs, model_config.image_size, model_config.image_channels,
+                           test_fraction=train.test_fraction, max_images=train.max_images or None,
+                           cache_dir=cache_dir, seed=train.seed)
+    if int((~data.is_test).sum()) < train.batch_size:
+        raise ValueError(f"only {int((~data.is_test).sum())} training images: fewer than one batch of {train.batch_size}")
+    if runtime.is_main:
+        run.save_run_config(preset, train, model_config, data_specs)
+        artifacts.MetricsLog(run.metrics).truncate_after(start_epoch)
+        log.info("data: %d images (%d train / %d test) from %s", len(data), int((~data.is_test).sum()),
+                 int(data.is_test.sum()), ", ".join(p["spec"] for p in data.provenance))
+    model = model.to(runtime.device).train()
+    if runtime.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return Session(preset, train, runtime, run, data, data.images.to(runtime.device), model,
+                   start_epoch, global_step, optimizer_states)
+
+
+def read_run_config(out: Path) -> dict:
+    return json.loads((Path(out) / "run_config.json").read_text())

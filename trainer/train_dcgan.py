@@ -1,0 +1,128 @@
+"""The DCGAN training loop, as pytorch/examples dcgan/main.py: (1) update D, (2) update G, per batch."""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+from tqdm import tqdm
+
+from trainer.data import eval_batches
+from trainer.losses import d_loss_fake, d_loss_real, g_loss
+from trainer.models import DCGAN
+from trainer.runtime import noise_generator
+from trainer.session import Session
+from trainer.throughput import Throughput
+
+
+def train_dcgan(session: Session) -> dict:
+    """Train ``session.model`` (a DCGAN) for the configured epochs; returns the run summary."""
+    cfg, runtime, gan = session.train, session.runtime, session.model
+    generator, discriminator = session.wrap(gan.generator), session.wrap(gan.discriminator)
+    betas = (cfg.adam_beta1, cfg.adam_beta2)
+    opt_g = torch.optim.Adam(gan.generator.parameters(), lr=cfg.learning_rate, betas=betas)
+    opt_d = torch.optim.Adam(gan.discriminator.parameters(), lr=cfg.learning_rate, betas=betas)
+    if session.optimizer_states:
+        opt_g.load_state_dict(session.optimizer_states["generator"])
+        opt_d.load_state_dict(session.optimizer_states["discriminator"])
+    fixed_z = session.fixed_latent(gan.latent_dim)
+    session.save_epoch_zero_samples(generate_eval(gan, fixed_z, runtime))
+    row: dict = {}
+
+    for epoch in range(session.start_epoch, cfg.epochs):
+        batches = session.epoch_batches(epoch, value_range=(-1.0, 1.0))
+        noise = noise_generator(runtime, cfg.seed, epoch)
+        meter = Throughput(runtime.device)
+        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
+        bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
+                   desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
+        steps = 0
+        for step, real in enumerate(batches):
+            z = torch.randn(len(real), gan.latent_dim, generator=noise, device=runtime.device)
+
+            # (1) update D: maximise log D(x) + log(1 − D(G(z)))
+            opt_d.zero_grad(set_to_none=True)
+            # Real and fake go through D separately (BatchNorm sees one kind per batch); under DDP the first
+            # backward skips its all-reduce and the second reduces the summed gradient.
+            sync_later = discriminator.no_sync() if runtime.distributed else contextlib.nullcontext()
+            with sync_later:
+                with runtime.autocast():
+                    real_logits = discriminator(real)
+                loss_real = d_loss_real(real_logits)
+                loss_real.backward()
+            with runtime.autocast():
+                fake = generator(z)
+                fake_logits = discriminator(fake.detach())
+            loss_fake = d_loss_fake(fake_logits)
+            loss_fake.backward()
+            opt_d.step()
+
+            # (2) update G: maximise log D(G(z)) (the non-saturating loss)
+            opt_g.zero_grad(set_to_none=True)
+            with runtime.autocast():
+                fake_logits_for_g = discriminator(fake)
+            loss_g = g_loss(fake_logits_for_g)
+            loss_g.backward()
+            opt_g.step()
+
+            session.global_step += 1
+            steps += 1
+            meter.step(len(real) * runtime.world_size)
+            bar.update(len(real) * runtime.world_size)
+            values = {"d_loss": (loss_real + loss_fake).item(), "g_loss": loss_g.item(),
+                      "d_real": torch.sigmoid(real_logits.float()).mean().item(),
+                      "d_fake": torch.sigmoid(fake_logits.float()).mean().item()}
+            for key, value in values.items():
+                sums[key] += value
+            if step % 10 == 0:
+                bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()})
+            if session.reached_max_steps():
+                break
+        bar.close()
+
+        # Evaluate on the test split, write this epoch's grids, metrics row and checkpoint.
+        speed = meter.images_per_s()
+        if speed:
+            session.throughput.append(speed)
+        row = {f"train_{k}": v / max(steps, 1) for k, v in sums.items()}
+        row.update(evaluate_dcgan(gan, session, fixed_z))
+        row["images_per_s"] = round(speed, 1) if speed else ""
+        session.finish_epoch(epoch, row, {"generator": opt_g, "discriminator": opt_d},
+                             generate_eval(gan, fixed_z, runtime), None, curves=["d_loss", "g_loss"])
+        if session.reached_max_steps():
+            break
+    return session.finish(row)
+
+
+@torch.no_grad()
+def generate_eval(gan: DCGAN, z: torch.Tensor, runtime) -> torch.Tensor:
+    """Images in [0, 1] from the generator in eval mode (BatchNorm running statistics, as served)."""
+    was_training = gan.training
+    gan.eval()
+    with runtime.autocast():
+        images = gan.decode(z).float()
+    gan.train(was_training)
+    return images
+
+
+@torch.no_grad()
+def evaluate_dcgan(gan: DCGAN, session: Session, fixed_z: torch.Tensor) -> dict:
+    """D's losses and mean outputs on held-out real images and on fakes from the fixed latent."""
+    runtime = session.runtime
+    gan.eval()
+    real_loss = real_prob = 0.0
+    count = 0
+    for real in eval_batches(session.images, session.test_indices, 256, value_range=(-1.0, 1.0)):
+        with runtime.autocast():
+            logits = gan.discriminator(real)
+        real_loss += d_loss_real(logits).item() * len(real)
+        real_prob += torch.sigmoid(logits.float()).sum().item()
+        count += len(real)
+    with runtime.autocast():
+        fake_logits = gan.discriminator(gan.generator(fixed_z))
+    gan.train()
+    if not count:
+        return {}
+    return {"test_d_loss": real_loss / count + d_loss_fake(fake_logits).item(),
+            "test_g_loss": g_loss(fake_logits).item(), "test_d_real": real_prob / count,
+            "test_d_fake": torch.sigmoid(fake_logits.float()).mean().item()}

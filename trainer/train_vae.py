@@ -1,0 +1,128 @@
+"""The VAE training loop (seed 000; seed 003's BCE, KL annealing and β-VAE through the config)."""
+
+from __future__ import annotations
+
+import torch
+from tqdm import tqdm
+
+from trainer.data import eval_batches
+from trainer.losses import annealed_beta, reconstruction_loss, vae_loss
+from trainer.models import ConvVAE
+from trainer.runtime import noise_generator
+from trainer.session import Session
+from trainer.throughput import Throughput
+
+
+def train_vae(session: Session) -> dict:
+    """Train ``session.model`` (a ConvVAE) for the configured epochs; returns the run summary."""
+    cfg, runtime, vae = session.train, session.runtime, session.model
+    model = session.wrap(vae)
+    optimizer = torch.optim.Adam(vae.parameters(), lr=cfg.learning_rate, betas=(cfg.adam_beta1, cfg.adam_beta2))
+    if session.optimizer_states:
+        optimizer.load_state_dict(session.optimizer_states["vae"])
+    fixed_z = session.fixed_latent(vae.latent_dim)
+    session.save_epoch_zero_samples(decode_eval(vae, fixed_z, runtime))
+    row: dict = {}
+
+    for epoch in range(session.start_epoch, cfg.epochs):
+        batches = session.epoch_batches(epoch, value_range=(0.0, 1.0))
+        noise = noise_generator(runtime, cfg.seed, epoch)
+        meter, sums = Throughput(runtime.device), {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+        bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
+                   desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
+        steps = 0
+        for step, x in enumerate(batches):
+            beta = annealed_beta(cfg.beta_kl, epoch + step / len(batches), cfg.kl_anneal_epochs)
+            with runtime.autocast():
+                recon, mu, logvar = model(x, generator=noise)
+            loss, recon_term, kl_term = vae_loss(recon, x, mu, logvar, beta=beta, kind=cfg.recon_loss,
+                                                 reduction=cfg.recon_reduction)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+            session.global_step += 1
+            steps += 1
+            meter.step(len(x) * runtime.world_size)
+            bar.update(len(x) * runtime.world_size)
+            for key, value in (("loss", loss), ("recon", recon_term), ("kl", kl_term)):
+                sums[key] += value.item()
+            if step % 10 == 0:
+                bar.set_postfix(loss=f"{loss.item():.4f}", recon=f"{recon_term.item():.4f}",
+                                kl=f"{kl_term.item():.1f}", beta=f"{beta:.3g}")
+            if session.reached_max_steps():
+                break
+        bar.close()
+
+        # Evaluate on the test split, write this epoch's grids, metrics row and checkpoint.
+        speed = meter.images_per_s()
+        if speed:
+            session.throughput.append(speed)
+        row = {f"train_{k}": v / max(steps, 1) for k, v in sums.items()}
+        row.update(evaluate_vae(vae, session, beta=annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs)))
+        row.update({"beta": annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs),
+                    "images_per_s": round(speed, 1) if speed else ""})
+        session.finish_epoch(epoch, row, {"vae": optimizer}, decode_eval(vae, fixed_z, runtime),
+                             reconstruction_pairs(vae, session), curves=["loss", "recon", "kl"])
+        if session.reached_max_steps():
+            break
+    # The trivial predictor the reconstructions must beat, recorded beside the final figures.
+    return session.finish({**row, "mean_image_test_mse": mean_image_mse(session)})
+
+
+@torch.no_grad()
+def decode_eval(vae: ConvVAE, z: torch.Tensor, runtime) -> torch.Tensor:
+    was_training = vae.training
+    vae.eval()
+    with runtime.autocast():
+        images = vae.decode(z).float()
+    vae.train(was_training)
+    return images
+
+
+@torch.no_grad()
+def evaluate_vae(vae: ConvVAE, session: Session, beta: float) -> dict:
+    """Test-split loss (one seeded z sample per image), and MSE/PSNR of the reconstruction from μ."""
+    cfg, runtime = session.train, session.runtime
+    vae.eval()
+    generator = torch.Generator(device=runtime.device).manual_seed(cfg.seed)
+    totals = {"loss": 0.0, "recon": 0.0, "kl": 0.0, "mse": 0.0, "psnr": 0.0}
+    count = 0
+    for x in eval_batches(session.images, session.test_indices, 256):
+        with runtime.autocast():
+            mu, logvar = vae.encode(x)
+            recon = vae.decode(vae.reparameterize(mu, logvar, generator))
+            recon_mean = vae.decode(mu)
+        loss, recon_term, kl_term = vae_loss(recon, x, mu, logvar, beta=beta, kind=cfg.recon_loss,
+                                             reduction=cfg.recon_reduction)
+        mse = reconstruction_loss(recon_mean, x, "mse", "mean")  # (B,)
+        n = len(x)
+        totals["loss"] += loss.item() * n
+        totals["recon"] += recon_term.item() * n
+        totals["kl"] += kl_term.item() * n
+        totals["mse"] += mse.sum().item()
+        totals["psnr"] += (10 * torch.log10(1.0 / mse.clamp_min(1e-10))).sum().item()
+        count += n
+    vae.train()
+    return {f"test_{k}": v / count for k, v in totals.items()} if count else {}
+
+
+@torch.no_grad()
+def reconstruction_pairs(vae: ConvVAE, session: Session, count: int = 8) -> torch.Tensor:
+    """Rows of 8 test images above their reconstructions from μ: (2·count, C, H, W)."""
+    x = next(eval_batches(session.images, session.test_indices[:count], count), None)
+    if x is None:
+        return None
+    vae.eval()
+    with session.runtime.autocast():
+        recon = vae.decode(vae.encode(x)[0]).float()
+    vae.train()
+    return torch.cat([x, recon])
+
+
+def mean_image_mse(session: Session) -> float:
+    """Test MSE of always predicting the training split's mean image: the floor any model must beat."""
+    mean = session.data.mean_image("train").to(session.runtime.device)
+    total = sum(((x - mean) ** 2).flatten(1).mean(1).sum().item()
+                for x in eval_batches(session.images, session.test_indices, 512))
+    return total / max(len(session.test_indices), 1)
