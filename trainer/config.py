@@ -71,8 +71,9 @@ PRESETS: dict[str, Preset] = {
     "vae-fashion28": Preset(FASHION, FASHION_TRAIN),
     "vae-fashion28-beta4": Preset(FASHION, {**FASHION_TRAIN, "beta_kl": 4.0}),  # β-VAE, seed 003
     # Tiny presets: the real code paths in seconds on a CPU (tests and smoke runs).
-    "vae-tiny": Preset(VAEConfig(image_size=16, latent_dim=8, hidden_channels=(8, 16, 32), dense_dim=64),
-                       dict(epochs=2, batch_size=32, beta_kl=1 / 256, sample_count=16)),
+    # β = 1e-4: at 16×16 the seed's 1/(H·W) weighs the KL so heavily against 768 pixels that z collapses.
+    "vae-tiny": Preset(VAEConfig(image_size=16, latent_dim=16, hidden_channels=(8, 16, 32), dense_dim=128),
+                       dict(epochs=2, batch_size=16, learning_rate=2e-3, beta_kl=1e-4, sample_count=16)),
     "dcgan-tiny": Preset(DCGANConfig(image_size=16, latent_dim=16, generator_width=16, discriminator_width=16),
                          {**DCGAN_TRAIN, "epochs": 2, "batch_size": 32, "sample_count": 16}),
 }

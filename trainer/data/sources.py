@@ -151,7 +151,7 @@ def read_fashion_mnist(directory: Path, size: int, channels: int, limit: int | N
     for split, (images, labels) in splits.items():
         images, labels = (images[:limit], labels[:limit]) if limit else (images, labels)
         for i, (image, label) in enumerate(zip(images, labels)):
-            arrays.append(to_model_array(Image.fromarray(image, "L"), size, channels))
+            arrays.append(to_model_array(Image.fromarray(image), size, channels))
             ids.append(f"fashion-mnist/{split}/{i}")
             classes.append(fashion_mnist.CLASS_NAMES[int(label)])
             is_test.append(split == "test")

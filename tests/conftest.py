@@ -1,0 +1,38 @@
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from trainer.data.synthetic import synthetic_faces
+
+
+def write_face_files(folder: Path, count: int, size: int = 40) -> list[str]:
+    """Synthetic faces saved as real image files (JPEG and PNG), plus a tags.csv in the dataset's format."""
+    images = folder / "images"
+    images.mkdir(parents=True)
+    rows = []
+    for index, image, _, tags in synthetic_faces(count, size, seed=7):
+        suffix = ".png" if index % 5 == 0 else ".jpg"
+        image.save(images / f"{index}{suffix}")
+        rows.append(f"{index},{tags['hair']} hair {tags['eyes']} eyes")
+    (folder / "tags.csv").write_text("\n".join(rows) + "\n")
+    return rows
+
+
+@pytest.fixture
+def face_folder(tmp_path) -> Path:
+    folder = tmp_path / "faces"
+    write_face_files(folder, 30)
+    (folder / "images" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (folder / "images" / "notes.txt").write_text("not an image")
+    return folder
+
+
+@pytest.fixture
+def face_zip(tmp_path, face_folder) -> Path:
+    archive = tmp_path / "faces-archive.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for path in sorted(face_folder.rglob("*")):
+            if path.is_file():
+                handle.write(path, path.relative_to(face_folder).as_posix())
+    return archive

@@ -1,0 +1,137 @@
+"""The real CLI entry points on synthetic faces: learning, artefacts, resume, DDP and clean errors."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from trainer.cli import main
+from trainer.models import ConvVAE, DCGAN
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def train(out, *args):
+    return main(["train", "--out", str(out), "--no-cache", *map(str, args)])
+
+
+def rows(run):
+    with open(run / "metrics.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_vae_learns_well_below_the_mean_image(tmp_path):
+    run = tmp_path / "vae"
+    assert train(run, "--preset", "vae-tiny", "--data", "synthetic:1200", "--epochs", 8) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    history = rows(run)
+    assert len(history) == 8
+    assert float(history[-1]["test_loss"]) < float(history[0]["test_loss"])
+    assert summary["final"]["test_mse"] < 0.6 * summary["final"]["mean_image_test_mse"]
+    # The per-epoch artefacts: the fixed-latent strip from epoch 0, reconstructions, curves, checkpoint.
+    assert sorted(p.name for p in (run / "samples").glob("*.png"))[:2] == ["epoch_000.png", "epoch_001.png"]
+    assert len(list((run / "samples").glob("*.png"))) == 9
+    for name in ("evolution.png", "loss_curves.png", "reconstructions/epoch_008.png"):
+        assert (run / name).stat().st_size > 500
+    vae = ConvVAE.from_pretrained(run / "checkpoint")
+    meta = json.loads((run / "checkpoint" / "config.json").read_text())
+    assert meta["training"]["epochs"] == 8 and meta["data"]["sources"][0]["spec"] == "synthetic:1200"
+    assert vae.decode(torch.zeros(1, 16)).shape == (1, 3, 16, 16)
+
+
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
+    args = ("--preset", "vae-tiny", "--data", "synthetic:300")
+    assert train(tmp_path / "straight", *args, "--epochs", 3) == 0
+    assert train(tmp_path / "resumed", *args, "--epochs", 1) == 0
+    assert json.loads((tmp_path / "resumed/checkpoint/config.json").read_text())["training"]["epochs"] == 1
+    assert train(tmp_path / "resumed", "--resume", "--epochs", 3) == 0
+    a = load_file(tmp_path / "straight/checkpoint/model.safetensors")
+    b = load_file(tmp_path / "resumed/checkpoint/model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["epoch"] for r in rows(tmp_path / "resumed")] == ["1", "2", "3"]
+    assert rows(tmp_path / "straight")[-1]["test_loss"] == rows(tmp_path / "resumed")[-1]["test_loss"]
+
+
+def test_resume_survives_a_crash_during_the_checkpoint_swap(tmp_path):
+    run = tmp_path / "run"
+    assert train(run, "--preset", "vae-tiny", "--data", "synthetic:200", "--epochs", 1) == 0
+    os.replace(run / "checkpoint", run / ".checkpoint-old")  # as if killed between the two renames
+    assert train(run, "--resume", "--epochs", 2) == 0
+    assert json.loads((run / "checkpoint/config.json").read_text())["training"]["epochs"] == 2
+
+
+def test_dcgan_trains_and_writes_its_checkpoint(tmp_path):
+    run = tmp_path / "gan"
+    assert train(run, "--preset", "dcgan-tiny", "--data", "synthetic:300", "--epochs", 2) == 0
+    last = rows(run)[-1]
+    for key in ("train_d_loss", "train_g_loss", "test_d_real", "test_d_fake"):
+        assert torch.isfinite(torch.tensor(float(last[key])))
+    gan = DCGAN.from_pretrained(run / "checkpoint")
+    samples = gan.sample(4, generator=torch.Generator().manual_seed(0))
+    assert samples.shape == (4, 3, 16, 16) and not torch.equal(samples[0], samples[1])
+    untrained, trained = (Image.open(run / f"samples/epoch_00{e}.png") for e in (0, 2))
+    assert np.abs(np.asarray(untrained, float) - np.asarray(trained, float)).mean() > 1  # G moved
+    assert main(["sample", "--checkpoint", str(run / "checkpoint"), "--out", str(tmp_path / "s.png"), "--count", 9]) == 0
+    assert (tmp_path / "s.png").stat().st_size > 200
+
+
+def test_max_steps_stops_early(tmp_path):
+    assert train(tmp_path / "r", "--preset", "vae-tiny", "--data", "synthetic:300", "--max-steps", 3) == 0
+    assert json.loads((tmp_path / "r/summary.json").read_text())["global_step"] == 3
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--preset", "vae-tiny", "--data", "/no/such/data"], "data source not found"),
+    (["--preset", "vae-tiny", "--data", "synthetic:100", "--epochs", "0"], "epochs must be >= 1"),
+    (["--preset", "vae-tiny", "--data", "synthetic:100", "--generator-width", "8"], "not used by preset"),
+    (["--preset", "vae-tiny", "--data", "synthetic:100", "--device", "tpu"], "unknown device"),
+    (["--preset", "vae-tiny", "--data", "synthetic:10"], "fewer than one batch"),
+    (["--data", "synthetic:100"], "--preset is required"),
+    (["--resume"], "nothing to resume"),
+])
+def test_bad_arguments_give_one_line_errors(tmp_path, capsys, args, message):
+    assert train(tmp_path / "run", *args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error:") and message in err[-1] and "Traceback" not in "\n".join(err)
+
+
+def test_an_existing_run_is_never_overwritten_and_resume_refuses_changes(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert train(run, "--preset", "vae-tiny", "--data", "synthetic:200", "--epochs", 1) == 0
+    before = (run / "checkpoint/model.safetensors").read_bytes()
+    assert train(run, "--preset", "vae-tiny", "--data", "synthetic:200") == 2
+    assert "--resume" in capsys.readouterr().err
+    assert train(run, "--resume", "--latent-dim", 4) == 2
+    assert "cannot change --latent-dim" in capsys.readouterr().err
+    assert (run / "checkpoint/model.safetensors").read_bytes() == before
+
+
+def test_unknown_option_is_rejected():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--out", "x", "--preset", "vae-tiny", "--latent-size", "3"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("preset", ["vae-tiny", "dcgan-tiny"])
+def test_torchrun_two_processes_end_with_identical_weights(tmp_path, preset):
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or "torchrun"
+    run = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [torchrun, "--standalone", "--nproc_per_node", "2", "-m", "trainer", "train", "--preset", preset,
+         "--data", "synthetic:300", "--out", str(run), "--no-cache", "--epochs", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["world_size"] == 2 and len(summary["rank_weight_checksums"]) == 2
+    assert summary["ranks_in_sync"], summary["rank_weight_checksums"]
