@@ -71,16 +71,16 @@ def test_resume_survives_a_crash_during_the_checkpoint_swap(tmp_path):
 
 def test_dcgan_trains_and_writes_its_checkpoint(tmp_path):
     run = tmp_path / "gan"
-    assert train(run, "--preset", "dcgan-tiny", "--data", "synthetic:300", "--epochs", 2) == 0
+    assert train(run, "--preset", "dcgan-tiny", "--data", "synthetic:600", "--epochs", 3) == 0
     last = rows(run)[-1]
     for key in ("train_d_loss", "train_g_loss", "test_d_real", "test_d_fake"):
         assert torch.isfinite(torch.tensor(float(last[key])))
     gan = DCGAN.from_pretrained(run / "checkpoint")
     samples = gan.sample(4, generator=torch.Generator().manual_seed(0))
     assert samples.shape == (4, 3, 16, 16) and not torch.equal(samples[0], samples[1])
-    untrained, trained = (Image.open(run / f"samples/epoch_00{e}.png") for e in (0, 2))
+    untrained, trained = (Image.open(run / f"samples/epoch_00{e}.png") for e in (0, 3))
     assert np.abs(np.asarray(untrained, float) - np.asarray(trained, float)).mean() > 1  # G moved
-    assert main(["sample", "--checkpoint", str(run / "checkpoint"), "--out", str(tmp_path / "s.png"), "--count", 9]) == 0
+    assert main(["sample", "--checkpoint", str(run / "checkpoint"), "--out", str(tmp_path / "s.png"), "--count", "9"]) == 0
     assert (tmp_path / "s.png").stat().st_size > 200
 
 
