@@ -112,3 +112,9 @@ def test_truncated_weights_without_hash_still_fail_cleanly(tmp_path):
 def test_missing_folder(tmp_path):
     with pytest.raises(CheckpointError, match="not found"):
         load_model(tmp_path / "nowhere")
+
+
+def test_checkpoint_files_are_world_readable(tmp_path):
+    folder = _saved(tmp_path)
+    for name in ("config.json", "model.safetensors"):
+        assert (folder / name).stat().st_mode & 0o044 == 0o044
