@@ -1,4 +1,4 @@
-"""``python -m trainer {train,sample}``: options are derived from the config dataclasses' fields."""
+"""``python -m trainer {train,embed,sample}``: options are derived from the config dataclasses' fields."""
 
 from __future__ import annotations
 
@@ -51,6 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where decoded uint8 images are cached between runs (default: .cache/data)")
     train.add_argument("--no-cache", action="store_true", help="decode the sources without the disk cache")
     add_dataclass_options(train, [TrainConfig, VAEConfig, DCGANConfig])
+
+    embed = commands.add_parser("embed", help="encode a dataset into the checkpoint's latent atlas")
+    embed.add_argument("--checkpoint", type=Path, required=True, help="checkpoint folder to embed with and into")
+    embed.add_argument("--data", action="append", default=[], metavar="SOURCE", help="as for train; repeatable")
+    embed.add_argument("--maps", nargs="+", default=["umap", "tsne", "pca"], help="2-D maps to compute")
+    embed.add_argument("--clusters", type=int, default=16, help="k-means cluster count (default 16)")
+    embed.add_argument("--min-tag-count", type=int, default=50,
+                       help="training examples a tag value needs to get a direction (default 50)")
+    embed.add_argument("--max-images", type=int, default=None, help="embed only the first N images")
+    embed.add_argument("--seed", type=int, default=0)
+    embed.add_argument("--device", default="auto")
+    embed.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    embed.add_argument("--cache-dir", type=Path, default=Path(".cache/data"))
+    embed.add_argument("--no-cache", action="store_true")
 
     sample = commands.add_parser("sample", help="write a grid of samples from a checkpoint folder")
     sample.add_argument("--checkpoint", type=Path, required=True)
@@ -116,6 +130,16 @@ def _jsonish(value):
     return list(value) if isinstance(value, tuple) else value
 
 
+def run_embed(args: argparse.Namespace) -> None:
+    from trainer.embed.pipeline import run_embed as embed
+
+    if args.clusters < 1 or args.min_tag_count < 1 or (args.max_images is not None and args.max_images < 1):
+        raise ValueError("--clusters, --min-tag-count and --max-images must be at least 1")
+    embed(args.checkpoint, args.data, device=args.device, precision=args.precision, cluster_count=args.clusters,
+          map_names=tuple(args.maps), seed=args.seed, max_images=args.max_images,
+          cache_dir=None if args.no_cache else args.cache_dir, min_tag_count=args.min_tag_count)
+
+
 def run_sample(args: argparse.Namespace) -> None:
     from trainer.artifacts import grid_image, save_png
 
@@ -142,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             run_train(args)
+        elif args.command == "embed":
+            run_embed(args)
         elif args.command == "sample":
             run_sample(args)
     except (DataSourceError, CheckpointError, ValueError, OSError) as error:

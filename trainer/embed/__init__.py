@@ -1,0 +1,1 @@
+"""The embedding pipeline: encode → 2-D maps → clusters → attribute directions → atlas."""
