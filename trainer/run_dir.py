@@ -39,12 +39,13 @@ class RunDir:
             raise CheckpointError(f"nothing to resume in {self.root}: no run_config.json")
         return json.loads(self.run_config.read_text())
 
-    def save_checkpoint(self, model, optimizers: dict, epoch: int, global_step: int, extra: dict) -> None:
+    def save_checkpoint(self, model, optimizers: dict, epoch: int, global_step: int, extra: dict,
+                        wall_time_s: float = 0.0) -> None:
         """Write into a temp folder, then swap it in with renames, so a crash leaves one whole checkpoint."""
         tmp, old = self.root / ".checkpoint-tmp", self.root / ".checkpoint-old"
         shutil.rmtree(tmp, ignore_errors=True)
         model.save_pretrained(tmp, extra=extra)
-        state = {"epoch": epoch, "global_step": global_step,
+        state = {"epoch": epoch, "global_step": global_step, "wall_time_s": wall_time_s,
                  "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()}}
         atomic_write(tmp / STATE_NAME, lambda path: torch.save(state, path))
         shutil.rmtree(old, ignore_errors=True)

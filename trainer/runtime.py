@@ -33,6 +33,18 @@ class Runtime:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.dtype)
 
+    def hardware(self) -> str:
+        """e.g. "NVIDIA H100 80GB HBM3 ×2" or "AMD EPYC, 2 cores" (for model cards)."""
+        if self.device.type == "cuda":
+            return f"{torch.cuda.get_device_name(self.device)} ×{self.world_size}"
+        try:
+            names = [l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                     if l.startswith("model name")]
+        except OSError:
+            names = []
+        processes = f", {self.world_size} processes" if self.distributed else ""
+        return f"{names[0] if names else 'CPU'}, {os.cpu_count()} cores{processes}"
+
     def barrier(self) -> None:
         if self.distributed:
             dist.barrier()

@@ -36,6 +36,7 @@ class Session:
     global_step: int = 0
     optimizer_states: dict = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+    previous_wall_s: float = 0.0  # training time spent before this process resumed the run
     throughput: list[float] = field(default_factory=list)
 
     @property
@@ -67,6 +68,10 @@ class Session:
         device_ids = [self.runtime.device.index] if self.runtime.device.type == "cuda" else None
         return DistributedDataParallel(module, device_ids=device_ids)
 
+    def wall_time_s(self) -> float:
+        """Training wall time summed over every process that worked on this run (resumes included)."""
+        return round(self.previous_wall_s + time.perf_counter() - self.started, 1)
+
     def reached_max_steps(self) -> bool:
         return bool(self.train.max_steps) and self.global_step >= self.train.max_steps
 
@@ -82,10 +87,12 @@ class Session:
                 artifacts.save_png(artifacts.grid_image(reconstructions, nrow=8),
                                    self.run.reconstructions / f"epoch_{number:03d}.png")
             metrics = artifacts.MetricsLog(self.run.metrics)
-            metrics.append({"epoch": number, "global_step": self.global_step, **row})
+            metrics.append({"epoch": number, "global_step": self.global_step, **row,
+                            "wall_time_s": self.wall_time_s()})
             artifacts.save_loss_curves(metrics.rows(), self.run.root / "loss_curves.png", curves,
                                        f"{self.preset}: per-epoch losses")
-            self.run.save_checkpoint(self.model, optimizers, number, self.global_step, self.checkpoint_meta(number))
+            self.run.save_checkpoint(self.model, optimizers, number, self.global_step, self.checkpoint_meta(number),
+                                     wall_time_s=self.wall_time_s())
             log.info("epoch %d/%d  %s", number, self.train.epochs,
                      "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()))
         self.runtime.barrier()
@@ -99,7 +106,9 @@ class Session:
         return {
             "training": {"preset": self.preset, "epochs": epochs_done, "global_step": self.global_step,
                          "train_config": dataclasses.asdict(self.train),
-                         "device": str(self.runtime.device), "world_size": self.runtime.world_size},
+                         "device": str(self.runtime.device), "world_size": self.runtime.world_size,
+                         "hardware": self.runtime.hardware(), "precision": str(self.runtime.dtype or "fp32"),
+                         "torch_version": torch.__version__, "wall_time_s": self.wall_time_s()},
             "data": {"sources": self.data.provenance, "images": len(self.data),
                      "train_images": int((~self.data.is_test).sum()), "test_images": int(self.data.is_test.sum()),
                      "split": f"sha1(id) < {self.train.test_fraction} of 2^64 is test"},
@@ -110,7 +119,7 @@ class Session:
         checksums = gather_checksums(self.runtime, self.model)
         summary = {
             "preset": self.preset, "epochs_done": self.train.epochs if not self.reached_max_steps() else None,
-            "global_step": self.global_step, "wall_time_s": round(time.perf_counter() - self.started, 2),
+            "global_step": self.global_step, "wall_time_s": self.wall_time_s(),
             "train_images_per_s": round(sum(self.throughput) / len(self.throughput), 1) if self.throughput else None,
             "device": str(self.runtime.device), "precision": str(self.runtime.dtype or "fp32"),
             "world_size": self.runtime.world_size, "rank_weight_checksums": checksums,
@@ -133,12 +142,13 @@ def start_session(preset: str, train: TrainConfig, model_config, model_class, da
         if dataclasses.asdict(model.config) != dataclasses.asdict(model_config):
             raise CheckpointError(f"{checkpoint} holds a different architecture than this run's config")
         start_epoch, global_step, optimizer_states = state["epoch"], state["global_step"], state["optimizers"]
+        previous_wall_s = float(state.get("wall_time_s", 0.0))
     else:
         if (run.checkpoint / "config.json").exists():
             raise CheckpointError(f"{out} already holds a run: pass --resume to continue it, or choose a new --out")
         torch.manual_seed(train.seed)  # identical initial weights on every rank and every rerun
         model = model_class(model_config)
-        start_epoch, global_step, optimizer_states = 0, 0, {}
+        start_epoch, global_step, optimizer_states, previous_wall_s = 0, 0, {}, 0.0
     data = load_image_data(data_specs, model_config.image_size, model_config.image_channels,
                            test_fraction=train.test_fraction, max_images=train.max_images or None,
                            cache_dir=cache_dir, seed=train.seed)
@@ -153,7 +163,7 @@ def start_session(preset: str, train: TrainConfig, model_config, model_class, da
     if runtime.channels_last:
         model = model.to(memory_format=torch.channels_last)
     return Session(preset, train, runtime, run, data, data.images.to(runtime.device), model,
-                   start_epoch, global_step, optimizer_states)
+                   start_epoch, global_step, optimizer_states, previous_wall_s=previous_wall_s)
 
 
 def read_run_config(out: Path) -> dict:

@@ -104,7 +104,13 @@ def evaluate_vae(vae: ConvVAE, session: Session, beta: float) -> dict:
         totals["psnr"] += (10 * torch.log10(1.0 / mse.clamp_min(1e-10))).sum().item()
         count += n
     vae.train()
-    return {f"test_{k}": v / count for k, v in totals.items()} if count else {}
+    if not count:
+        return {}
+    result = {f"test_{k}": v / count for k, v in totals.items()}
+    if cfg.recon_loss == "bce" and cfg.recon_reduction == "sum":
+        # Bernoulli decoder: −ELBO = E_q[−log p(x|z)] + KL, in nats per image (β = 1, whatever β trained it).
+        result["test_neg_elbo_nats"] = result["test_recon"] + result["test_kl"]
+    return result
 
 
 @torch.no_grad()
