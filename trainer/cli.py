@@ -1,4 +1,4 @@
-"""``python -m trainer {train,embed,sample}``: options are derived from the config dataclasses' fields."""
+"""``python -m trainer {train,embed,export,sample}``: options are derived from the config dataclasses' fields."""
 
 from __future__ import annotations
 
@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     embed.add_argument("--cache-dir", type=Path, default=Path(".cache/data"))
     embed.add_argument("--no-cache", action="store_true")
+
+    export = commands.add_parser("export", help="make a shipped checkpoint folder from a training run")
+    export.add_argument("--run", type=Path, required=True, help="run folder written by train")
+    export.add_argument("--out", type=Path, required=True, help="checkpoint folder to write, e.g. checkpoints/NAME")
+    export.add_argument("--dtype", choices=["float16", "float32"], default="float16")
+    export.add_argument("--force", action="store_true", help="replace a shipped model even if not better")
 
     sample = commands.add_parser("sample", help="write a grid of samples from a checkpoint folder")
     sample.add_argument("--checkpoint", type=Path, required=True)
@@ -168,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
             run_train(args)
         elif args.command == "embed":
             run_embed(args)
+        elif args.command == "export":
+            from trainer.export import export_run
+
+            export_run(args.run, args.out, args.dtype, args.force)
         elif args.command == "sample":
             run_sample(args)
     except (DataSourceError, CheckpointError, ValueError, OSError) as error:

@@ -1,0 +1,58 @@
+"""From a training run to a shipped checkpoint folder."""
+
+import json
+
+import pytest
+import torch
+
+from trainer.cli import main
+from trainer.models import ConvVAE
+from trainer.models.atlas import load_atlas
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("export") / "run"
+    assert main(["train", "--preset", "vae-tiny", "--data", "synthetic:300", "--epochs", "2", "--out", str(out),
+                 "--no-cache"]) == 0
+    return out
+
+
+def test_export_writes_a_complete_folder_without_dataset_images(run, tmp_path):
+    shipped = tmp_path / "vae-tiny"
+    assert main(["export", "--run", str(run), "--out", str(shipped)]) == 0
+    names = {p.name for p in shipped.iterdir()}
+    assert {"config.json", "model.safetensors", "evolution.png", "evolution.json", "samples.png", "loss_curves.png",
+            "training_metrics.csv", "metrics.json", "MODEL_CARD.md"} <= names
+    assert not any("recon" in n for n in names)  # reconstructions show dataset images: never shipped
+    meta = json.loads((shipped / "config.json").read_text())
+    assert meta["weights_dtype"] == "float16" and meta["training"]["epochs"] == 2
+    evolution = json.loads((shipped / "evolution.json").read_text())
+    assert evolution["rows"] == [0, 1, 2]
+    metrics = json.loads((shipped / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and 0 < metrics["test"]["test_mse"] < 1 and metrics["test"]["test_psnr"] > 5
+    assert metrics["storage_max_pixel_error"] < 0.01
+    card = (shipped / "MODEL_CARD.md").read_text()
+    assert "python -m trainer train --preset vae-tiny --data synthetic:300 --epochs 2" in card
+    assert f"{metrics['test']['test_psnr']:.4g}" in card
+    trained, loaded = ConvVAE.from_pretrained(run / "checkpoint"), ConvVAE.from_pretrained(shipped)
+    z = torch.randn(3, 16)
+    assert (trained.decode(z) - loaded.decode(z)).abs().max() < 0.01
+
+
+def test_export_refuses_to_replace_a_better_model_and_drops_a_stale_atlas(run, tmp_path, capsys):
+    shipped = tmp_path / "shipped"
+    assert main(["export", "--run", str(run), "--out", str(shipped)]) == 0
+    assert main(["embed", "--checkpoint", str(shipped), "--data", "synthetic:300", "--maps", "pca", "--no-cache",
+                 "--min-tag-count", "5"]) == 0
+    assert load_atlas(shipped).mu.shape == (300, 16)
+    assert main(["export", "--run", str(run), "--out", str(shipped)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["export", "--run", str(run), "--out", str(shipped), "--force", "--dtype", "float32"]) == 0
+    assert not (shipped / "atlas.npz").exists()  # it described the old weights
+    assert json.loads((shipped / "config.json").read_text())["weights_dtype"] == "float32"
+
+
+def test_export_of_a_folder_that_is_no_run(tmp_path, capsys):
+    assert main(["export", "--run", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+    assert "is not a training run folder" in capsys.readouterr().err

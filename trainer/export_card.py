@@ -1,0 +1,83 @@
+"""MODEL_CARD.md for a shipped checkpoint folder, written from its config, run config and metrics."""
+
+from __future__ import annotations
+
+
+def _duration(seconds) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "not recorded"
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: list[dict], model) -> str:
+    training, data, train = meta.get("training", {}), meta.get("data", {}), run_config["train"]
+    parameters = sum(p.numel() for p in model.parameters())
+    sources = data.get("sources", [])
+    data_args = " ".join(f"--data {d}" for d in run_config["data"])
+    is_vae = meta["model_type"] == "conv_vae"
+    if is_vae:
+        loss = (f"{train['recon_loss'].upper()} ({train['recon_reduction']} over pixels) + β·KL, β = {train['beta_kl']:.4g}"
+                + (f", annealed from 0 over {train['kl_anneal_epochs']} epochs" if train["kl_anneal_epochs"] else ""))
+    else:
+        loss = "non-saturating BCE (D: −log D(x) − log(1 − D(G(z))), G: −log D(G(z)))"
+    figure_rows = "\n".join(f"| {k.removeprefix('test_').replace('_', ' ')} | {_fmt(v)} |"
+                            for k, v in metrics["test"].items())
+    curve = ", ".join(f"{r['epoch']}: {float(r['test_loss']):.4g}" for r in history
+                      if "test_loss" in r and r["test_loss"])
+    lines = [
+        f"# {name}",
+        "",
+        f"A {'convolutional VAE' if is_vae else 'DCGAN'} ({parameters:,} parameters) trained with "
+        f"`anime-latent-explorer` {meta.get('package_version', '')} (commit `{meta.get('git_commit') or 'unknown'}`).",
+        "",
+        "## Model",
+        "",
+        f"- type `{meta['model_type']}`, config: `{meta['config']}`",
+        f"- weights `model.safetensors` stored as {meta.get('weights_dtype')} (loaded as float32); faces decoded "
+        f"from the stored weights differ from the trained ones by at most {metrics['storage_max_pixel_error']:.4f} "
+        "(pixels in [0, 1], 64 seeded latents)",
+        "",
+        "## Data",
+        "",
+        *[f"- `{s['spec']}`: {s['images']:,} images ({s.get('skipped', 0)} unreadable skipped)" for s in sources],
+        f"- {data.get('train_images', '?'):,} train / {data.get('test_images', '?'):,} test images; "
+        f"split: {data.get('split', 'official')}",
+        "- the folder holds no dataset images: `samples.png` and `evolution.png` are decoded from a fixed latent",
+        "",
+        "## Training",
+        "",
+        f"- preset `{run_config['preset']}`: {metrics['epochs']} epochs of {train['epochs']} planned, batch "
+        f"{train['batch_size']}, Adam lr {train['learning_rate']:g} betas ({train['adam_beta1']}, {train['adam_beta2']}), "
+        f"flip augmentation {'on' if train['flip'] else 'off'}, seed {train['seed']}",
+        f"- loss: {loss}",
+        f"- hardware: {training.get('hardware', training.get('device', 'not recorded'))}, precision "
+        f"{training.get('precision', 'not recorded')}, wall time {_duration(training.get('wall_time_s'))}",
+        "",
+        "## Figures (test split)",
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        figure_rows,
+        "",
+        f"Measured {metrics['measured']}. Test loss per epoch: {curve or 'see training_metrics.csv'}.",
+        "",
+        "Files: `samples.png` (final fixed-latent samples), `evolution.png` (the same latents after every epoch, "
+        "rows listed in `evolution.json`), `loss_curves.png`, `training_metrics.csv`, `atlas.npz` + `atlas.json` "
+        "(the encoded dataset, made by `python -m trainer embed`).",
+        "",
+        "## Reproduce",
+        "",
+        "```bash",
+        f"python -m trainer train --preset {run_config['preset']} {data_args} --epochs {metrics['epochs']} "
+        f"--out runs/{name}",
+        f"python -m trainer export --run runs/{name} --out checkpoints/{name}",
+        f"python -m trainer embed --checkpoint checkpoints/{name} {data_args}",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
