@@ -1,4 +1,4 @@
-"""``python -m trainer {train,embed,export,sample}``: options are derived from the config dataclasses' fields."""
+"""``python -m trainer {train,invert,embed,export,sample}``: options are derived from the config dataclasses' fields."""
 
 from __future__ import annotations
 
@@ -65,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     embed.add_argument("--cache-dir", type=Path, default=Path(".cache/data"))
     embed.add_argument("--no-cache", action="store_true")
+
+    invert = commands.add_parser("invert", help="train a DCGAN checkpoint's inversion encoder (image → z)")
+    invert.add_argument("--checkpoint", type=Path, required=True, help="DCGAN checkpoint folder")
+    invert.add_argument("--data", action="append", default=[], metavar="SOURCE", help="real faces; repeatable")
+    invert.add_argument("--synthetic-steps", type=int, default=3000, help="steps on generated pairs (G(z), z)")
+    invert.add_argument("--real-steps", type=int, default=3000, help="steps on real faces")
+    invert.add_argument("--batch-size", type=int, default=128)
+    invert.add_argument("--seed", type=int, default=0)
+    invert.add_argument("--device", default="auto")
+    invert.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    invert.add_argument("--cache-dir", type=Path, default=Path(".cache/data"))
+    invert.add_argument("--no-cache", action="store_true")
 
     export = commands.add_parser("export", help="make a shipped checkpoint folder from a training run")
     export.add_argument("--run", type=Path, required=True, help="run folder written by train")
@@ -174,6 +186,15 @@ def main(argv: list[str] | None = None) -> int:
             run_train(args)
         elif args.command == "embed":
             run_embed(args)
+        elif args.command == "invert":
+            from trainer.train_inversion import train_inversion
+
+            if args.synthetic_steps < 0 or args.real_steps < 0 or args.batch_size < 2:
+                raise ValueError("--synthetic-steps and --real-steps must be >= 0, --batch-size >= 2")
+            train_inversion(args.checkpoint, args.data, synthetic_steps=args.synthetic_steps,
+                            real_steps=args.real_steps, batch_size=args.batch_size, seed=args.seed,
+                            device=args.device, precision=args.precision,
+                            cache_dir=None if args.no_cache else args.cache_dir)
         elif args.command == "export":
             from trainer.export import export_run
 

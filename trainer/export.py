@@ -19,7 +19,7 @@ import torch
 from trainer import artifacts
 from trainer.atomic import atomic_write_json, atomic_write_text
 from trainer.export_card import model_card
-from trainer.models import load_model, read_checkpoint_config
+from trainer.models import INVERSION_DIR, load_model, read_checkpoint_config
 from trainer.models.atlas import ATLAS_NAME, MANIFEST_NAME
 from trainer.models.checkpoint import CheckpointError
 from trainer.run_dir import RunDir
@@ -69,6 +69,7 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     out.mkdir(parents=True, exist_ok=True)
     for stale in (ATLAS_NAME, MANIFEST_NAME):  # made from the old weights: embed again after exporting
         (out / stale).unlink(missing_ok=True)
+    shutil.rmtree(out / INVERSION_DIR, ignore_errors=True)  # inverted the old generator: invert again
 
     extra = {k: meta[k] for k in ("training", "data") if k in meta}
     extra["training"] = {**extra.get("training", {}), "wall_time_s": figures.get("wall_time_s",

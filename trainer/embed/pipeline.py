@@ -14,7 +14,7 @@ from trainer.data import load_image_data
 from trainer.data.synthetic import FACTOR_NAMES
 from trainer.embed import clusters, directions, maps
 from trainer.embed.encode import encode_images, kl_per_dimension
-from trainer.models import ConvVAE, load_model, read_checkpoint_config
+from trainer.models import INVERSION_DIR, ConvVAE, InversionEncoder, load_model, read_checkpoint_config
 from trainer.models.atlas import ATLAS_FORMAT_VERSION, MAP_NAMES, TAG_KEYS, Atlas, AtlasError
 from trainer.models.checkpoint import WEIGHTS_NAME, sha256_of_file
 from trainer.runtime import start_runtime
@@ -33,10 +33,14 @@ def stage(name: str, timings: dict):
 
 
 def latent_encoder(model, checkpoint: Path):
-    """The function that maps images to (mu, logvar): the VAE's encoder (a GAN needs its inversion encoder)."""
+    """The module that maps images in [0, 1] to (mu, logvar): the VAE's own encoder, or for a DCGAN the
+    inversion encoder trained by ``python -m trainer invert`` and stored in its ``inversion/`` folder."""
     if isinstance(model, ConvVAE):
-        return model.encode, (0.0, 1.0)
-    raise AtlasError(f"{checkpoint} holds a {model.model_type} without an inversion encoder to embed images with")
+        return model
+    if not (checkpoint / INVERSION_DIR / "config.json").is_file():
+        raise AtlasError(f"{checkpoint} holds a DCGAN without an inversion encoder: run "
+                         f"'python -m trainer invert --checkpoint {checkpoint} --data …' first")
+    return InversionEncoder.from_pretrained(checkpoint / INVERSION_DIR)
 
 
 def run_embed(checkpoint: Path, specs: list[str], *, device: str = "auto", precision: str = "auto",
@@ -50,7 +54,7 @@ def run_embed(checkpoint: Path, specs: list[str], *, device: str = "auto", preci
     model = load_model(checkpoint)
     runtime = start_runtime(device, precision, channels_last=True)
     model = model.to(runtime.device)
-    encoder, value_range = latent_encoder(model, checkpoint)
+    encoder = latent_encoder(model, checkpoint).to(runtime.device)
     config = model.config
     test_fraction = meta.get("training", {}).get("train_config", {}).get("test_fraction", 0.2)
     timings: dict[str, float] = {}
@@ -59,7 +63,7 @@ def run_embed(checkpoint: Path, specs: list[str], *, device: str = "auto", preci
         data = load_image_data(specs, config.image_size, config.image_channels, test_fraction=test_fraction,
                                max_images=max_images, cache_dir=cache_dir, seed=seed)
     with stage("encode", timings):
-        mu, logvar = encode_images(encoder, data.images.to(runtime.device), runtime, value_range=value_range)
+        mu, logvar = encode_images(encoder.encode, data.images.to(runtime.device), runtime)
     coordinates = {}
     for name in map_names:
         with stage(name, timings):
@@ -77,7 +81,8 @@ def run_embed(checkpoint: Path, specs: list[str], *, device: str = "auto", preci
     atlas = Atlas(
         ids=np.array(data.ids), source=np.array(data.source), is_test=data.is_test.astype(bool), tags=tags,
         mu=mu.astype(np.float16), maps=coordinates, cluster=labels, cluster_centres=centres,
-        kl_per_dim=kl_per_dimension(mu, logvar), mu_mean=mu.mean(0).astype(np.float32),
+        # A GAN's codes are point estimates: no posterior, so no per-dimension KL (zeros, as documented).
+        kl_per_dim=kl_per_dimension(mu, logvar) if isinstance(model, ConvVAE) else np.zeros(mu.shape[1], np.float32), mu_mean=mu.mean(0).astype(np.float32),
         mu_std=mu.std(0).astype(np.float32),
         direction_names=np.array([d.name for d in found], dtype=str),
         direction_vectors=np.stack([d.vector for d in found]) if found else np.zeros((0, dim), np.float32),
@@ -88,7 +93,9 @@ def run_embed(checkpoint: Path, specs: list[str], *, device: str = "auto", preci
     atlas.manifest = {
         "format_version": ATLAS_FORMAT_VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "checkpoint": {"model_type": meta["model_type"], "weights_sha256": sha256_of_file(checkpoint / WEIGHTS_NAME)},
+        "checkpoint": {"model_type": meta["model_type"], "weights_sha256": sha256_of_file(checkpoint / WEIGHTS_NAME),
+                       **({"inversion_sha256": sha256_of_file(checkpoint / INVERSION_DIR / WEIGHTS_NAME)}
+                          if encoder is not model else {})},
         "data": {"sources": data.provenance, "images": len(data), "test_images": int(data.is_test.sum()),
                  "test_fraction": test_fraction},
         "maps": {"umap": "umap-learn, n_neighbors 15, min_dist 0.1", "tsne": "openTSNE FFT, perplexity 30, on 50 PCs",

@@ -2,9 +2,10 @@
 
 from trainer.models.checkpoint import CheckpointError, read_checkpoint_config
 from trainer.models.dcgan import DCGAN, DCGANConfig, Discriminator, Generator, dcgan_weights_init
+from trainer.models.inversion import INVERSION_DIR, InversionConfig, InversionEncoder
 from trainer.models.vae import ConvVAE, VAEConfig
 
-MODEL_CLASSES = {cls.model_type: cls for cls in (ConvVAE, DCGAN)}
+MODEL_CLASSES = {cls.model_type: cls for cls in (ConvVAE, DCGAN, InversionEncoder)}
 
 
 def load_model(directory):
@@ -17,6 +18,7 @@ def load_model(directory):
 
 
 __all__ = [
-    "CheckpointError", "ConvVAE", "DCGAN", "DCGANConfig", "Discriminator", "Generator", "MODEL_CLASSES",
+    "CheckpointError", "ConvVAE", "DCGAN", "DCGANConfig", "Discriminator", "Generator", "INVERSION_DIR",
+    "InversionConfig", "InversionEncoder", "MODEL_CLASSES",
     "VAEConfig", "dcgan_weights_init", "load_model", "read_checkpoint_config",
 ]

@@ -16,6 +16,7 @@ import numpy as np
 
 from trainer.atomic import atomic_write, atomic_write_json
 from trainer.models.checkpoint import WEIGHTS_NAME, CheckpointError, read_checkpoint_config, sha256_of_file
+from trainer.models.inversion import INVERSION_DIR
 
 ATLAS_NAME, MANIFEST_NAME = "atlas.npz", "atlas.json"
 ATLAS_FORMAT_VERSION = 1
@@ -97,6 +98,11 @@ def check_atlas_fresh(directory: Path, manifest: dict) -> None:
     meta = read_checkpoint_config(directory)
     made_from = manifest.get("checkpoint", {}).get("weights_sha256")
     actual = sha256_of_file(directory / WEIGHTS_NAME)
+    inversion = manifest.get("checkpoint", {}).get("inversion_sha256")
+    inversion_path = directory / INVERSION_DIR / WEIGHTS_NAME
+    if inversion and (not inversion_path.is_file() or sha256_of_file(inversion_path) != inversion):
+        raise AtlasError(f"stale atlas in {directory}: its inversion encoder changed after embedding; "
+                         f"run 'python -m trainer embed --checkpoint {directory} --data …' again")
     if made_from != actual or meta.get("weights_sha256") not in (None, actual):
         raise AtlasError(
             f"stale atlas in {directory}: it was made from weights {str(made_from)[:12]}…, the folder holds "

@@ -1,0 +1,46 @@
+"""Every folder shipped in checkpoints/ loads, decodes a face and carries a fresh atlas and its documents."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from trainer.models import load_model
+from trainer.models.atlas import load_atlas
+
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+SHIPPED = ["vae-anime64", "vae-fashion28", "vae-fashion28-beta4"]
+FOUND = sorted(p.parent.name for p in CHECKPOINTS.glob("*/config.json"))
+
+
+def test_the_expected_models_are_shipped():
+    assert set(SHIPPED) <= set(FOUND), f"missing from checkpoints/: {sorted(set(SHIPPED) - set(FOUND))}"
+
+
+@pytest.mark.parametrize("name", FOUND)
+def test_shipped_folder_loads_and_decodes_a_face(name):
+    folder = CHECKPOINTS / name
+    model = load_model(folder)
+    config = model.config
+    with torch.no_grad():
+        face = model.sample(1, generator=torch.Generator().manual_seed(42))
+    assert face.shape == (1, config.image_channels, config.image_size, config.image_size)
+    assert torch.isfinite(face).all() and 0 <= face.min() and face.max() <= 1 and face.std() > 0.02
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    assert size < 50 * 2**20, f"{name} is {size / 2**20:.1f} MB"
+    for document in ("metrics.json", "MODEL_CARD.md", "samples.png", "evolution.png", "loss_curves.png"):
+        assert (folder / document).is_file(), document
+    assert not list(folder.glob("*.pt")) and not list(folder.glob("*.pkl"))
+
+
+@pytest.mark.parametrize("name", FOUND)
+def test_shipped_atlas_is_fresh_and_complete(name):
+    atlas = load_atlas(CHECKPOINTS / name)
+    model = load_model(CHECKPOINTS / name)
+    assert atlas.mu.shape[1] == model.latent_dim and len(atlas) > 1000
+    assert all(np.isfinite(atlas.maps[m]).all() for m in ("umap", "tsne", "pca"))
+    assert len(atlas.direction_names) > 0
+    metrics = json.loads((CHECKPOINTS / name / "metrics.json").read_text())
+    assert metrics["epochs"] >= 1 and metrics["test"]
