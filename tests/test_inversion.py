@@ -8,7 +8,7 @@ import torch
 
 from trainer.cli import main
 from trainer.data import load_image_data
-from trainer.models import DCGAN, INVERSION_DIR, InversionEncoder
+from trainer.models import DCGAN, INVERSION_DIR, DCGANConfig, InversionEncoder
 from trainer.models.atlas import AtlasError, load_atlas
 
 DATA = "synthetic:400"
@@ -16,10 +16,21 @@ DATA = "synthetic:400"
 
 @pytest.fixture(scope="module")
 def inverted(tmp_path_factory):
-    run = tmp_path_factory.mktemp("gan") / "run"
-    assert main(["train", "--preset", "dcgan-tiny", "--data", DATA, "--epochs", "4", "--out", str(run), "--no-cache"]) == 0
-    checkpoint = run / "checkpoint"
-    assert main(["invert", "--checkpoint", str(checkpoint), "--data", DATA, "--synthetic-steps", "150",
+    # A generator whose output depends strongly on z, without a long GAN training: a random DCGAN with a
+    # louder output layer and BatchNorm statistics calibrated on a few batches (straight from the N(0, 0.02)
+    # init its eval-mode output is nearly flat grey, and there would be nothing to invert).
+    checkpoint = tmp_path_factory.mktemp("gan") / "checkpoint"
+    torch.manual_seed(0)
+    gan = DCGAN(DCGANConfig(image_size=16, latent_dim=8, generator_width=16, discriminator_width=16)).train()
+    for module in gan.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.momentum = None  # cumulative average over the calibration batches
+    with torch.no_grad():
+        gan.generator.net[-2].weight.mul_(10)
+        for _ in range(8):
+            gan.generator(torch.randn(64, 8))
+    gan.save_pretrained(checkpoint)
+    assert main(["invert", "--checkpoint", str(checkpoint), "--data", DATA, "--synthetic-steps", "250",
                  "--real-steps", "150", "--batch-size", "32", "--no-cache"]) == 0
     return checkpoint
 
@@ -32,18 +43,20 @@ def test_inversion_encoder_reconstructs_better_than_random_codes(inverted):
         z, logvar = encoder.encode(x)
         inverted_error = (gan.decode(z) - x).pow(2).mean()
         random_error = (gan.decode(torch.randn(z.shape, generator=torch.Generator().manual_seed(0))) - x).pow(2).mean()
-    assert z.shape == (len(x), 16) and logvar.shape == z.shape
-    assert inverted_error < 0.9 * random_error
+    assert z.shape == (len(x), 8) and logvar.shape == z.shape
+    assert inverted_error < 0.8 * random_error
     meta = json.loads((inverted / INVERSION_DIR / "config.json").read_text())
     assert meta["model_type"] == "dcgan_inversion" and meta["inversion"]["metrics"]["test_images"] == len(x)
+    # On generated faces the encoder recovers z far better than guessing the prior mean (MSE 1).
+    assert meta["inversion"]["metrics"]["generated_latent_mse"] < 0.5
 
 
 def test_embed_uses_the_inversion_encoder(inverted):
     assert main(["embed", "--checkpoint", str(inverted), "--data", DATA, "--maps", "pca", "--no-cache",
                  "--min-tag-count", "10"]) == 0
     atlas = load_atlas(inverted)
-    assert atlas.mu.shape == (400, 16) and not atlas.kl_per_dim.any()  # a GAN has no posterior to measure
-    assert atlas.pca_components.shape[1] == 16 and "inversion_sha256" in atlas.manifest["checkpoint"]
+    assert atlas.mu.shape == (400, 8) and not atlas.kl_per_dim.any()  # a GAN has no posterior to measure
+    assert atlas.pca_components.shape[1] == 8 and "inversion_sha256" in atlas.manifest["checkpoint"]
 
 
 def test_a_changed_inversion_encoder_makes_the_atlas_stale(inverted, tmp_path):
@@ -61,6 +74,6 @@ def test_a_changed_inversion_encoder_makes_the_atlas_stale(inverted, tmp_path):
 
 def test_embedding_a_gan_without_inversion_says_what_to_run(tmp_path, capsys):
     gan_dir = tmp_path / "gan"
-    DCGAN(DCGAN.config_class(image_size=16, latent_dim=8, generator_width=8, discriminator_width=8)).save_pretrained(gan_dir)
+    DCGAN(DCGANConfig(image_size=16, latent_dim=8, generator_width=8, discriminator_width=8)).save_pretrained(gan_dir)
     assert main(["embed", "--checkpoint", str(gan_dir), "--data", DATA, "--no-cache"]) == 2
     assert "python -m trainer invert" in capsys.readouterr().err

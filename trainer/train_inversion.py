@@ -3,7 +3,8 @@
 (1) pairs: z ~ N(0, I), x = G(z); E learns z from x (latent MSE + pixel MSE of G(E(x))).
 (2) real faces: E(x) must make G reproduce x: pixel MSE plus a feature loss on the frozen discriminator's
     last hidden layer (a perceptual loss from the network at hand; no ImageNet weights are downloaded), with
-    a small pull of ‖E(x)‖² towards the prior's latent_dim so the codes stay where G was trained.
+    a small pull of ‖E(x)‖² towards the prior's latent_dim so the codes stay where G was trained, and the
+    pair loss of (1) alongside, so that refining on real faces does not undo the inversion of G itself.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ log = logging.getLogger("trainer")
 def discriminator_features(gan: DCGAN, images: torch.Tensor) -> torch.Tensor:
     """The discriminator's last hidden activations (B, 512, 4, 4) for images in [0, 1]."""
     return gan.discriminator.net[:-1](images * 2 - 1)
+
+
+def pair_loss(encoder, gan: DCGAN, batch_size: int, noise: torch.Generator, runtime) -> torch.Tensor:
+    """On generated pairs (G(z), z): latent MSE of E(G(z)) plus pixel MSE of G(E(G(z)))."""
+    z = torch.randn(batch_size, gan.latent_dim, generator=noise, device=runtime.device)
+    with torch.no_grad():
+        x = gan.decode(z).float()
+    z_hat = encoder(x)
+    return F.mse_loss(z_hat.float(), z) + F.mse_loss(gan.decode(z_hat).float(), x)
 
 
 def inversion_loss(encoder, gan, real, feature_weight: float, prior_weight: float) -> torch.Tensor:
@@ -53,13 +63,8 @@ def train_inversion(checkpoint: Path, specs: list[str], *, synthetic_steps: int 
 
     # (1) pairs (G(z), z): the encoder learns the generator's own mapping backwards
     for _ in tqdm(range(synthetic_steps), desc="invert: G(z) → z", leave=False):
-        z = torch.randn(batch_size, gan.latent_dim, generator=noise, device=runtime.device)
-        with torch.no_grad(), runtime.autocast():
-            x = gan.decode(z).float()
         with runtime.autocast():
-            z_hat = encoder(x)
-            recon = gan.decode(z_hat)
-        loss = F.mse_loss(z_hat.float(), z) + F.mse_loss(recon.float(), x)
+            loss = pair_loss(encoder, gan, batch_size, noise, runtime)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -73,7 +78,9 @@ def train_inversion(checkpoint: Path, specs: list[str], *, synthetic_steps: int 
         for x in EpochBatches(images, train_indices, min(batch_size, len(train_indices)), seed=seed, epoch=epoch,
                               flip=True):
             with runtime.autocast():
-                loss = inversion_loss(encoder, gan, x, feature_weight, prior_weight)
+                # The pair loss keeps E exact on G's own range while the real faces pull it towards the data.
+                loss = (inversion_loss(encoder, gan, x, feature_weight, prior_weight)
+                        + pair_loss(encoder, gan, len(x), noise, runtime))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
