@@ -37,6 +37,20 @@ def add_dataclass_options(parser: argparse.ArgumentParser, classes) -> None:
                 parser.add_argument(flag, type=type(default), default=argparse.SUPPRESS, help=help_text)
 
 
+def add_cache_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/data"),
+                        help="where decoded uint8 images are cached between runs (default: .cache/data)")
+    parser.add_argument("--no-cache", action="store_true", help="decode the sources without the disk cache")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Seed, device, precision and the data cache, for the commands that are not driven by TrainConfig."""
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    add_cache_options(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -47,9 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder, .zip, synthetic[:COUNT] or fashion-mnist[:DIR]; repeat for several")
     train.add_argument("--out", type=Path, required=True, help="run folder (checkpoint/, samples/, metrics.csv)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    train.add_argument("--cache-dir", type=Path, default=Path(".cache/data"),
-                       help="where decoded uint8 images are cached between runs (default: .cache/data)")
-    train.add_argument("--no-cache", action="store_true", help="decode the sources without the disk cache")
+    add_cache_options(train)
     add_dataclass_options(train, [TrainConfig, VAEConfig, DCGANConfig])
 
     embed = commands.add_parser("embed", help="encode a dataset into the checkpoint's latent atlas")
@@ -60,11 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--min-tag-count", type=int, default=50,
                        help="training examples a tag value needs to get a direction (default 50)")
     embed.add_argument("--max-images", type=int, default=None, help="embed only the first N images")
-    embed.add_argument("--seed", type=int, default=0)
-    embed.add_argument("--device", default="auto")
-    embed.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
-    embed.add_argument("--cache-dir", type=Path, default=Path(".cache/data"))
-    embed.add_argument("--no-cache", action="store_true")
+    add_run_options(embed)
 
     invert = commands.add_parser("invert", help="train a DCGAN checkpoint's inversion encoder (image → z)")
     invert.add_argument("--checkpoint", type=Path, required=True, help="DCGAN checkpoint folder")
@@ -72,11 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     invert.add_argument("--synthetic-steps", type=int, default=3000, help="steps on generated pairs (G(z), z)")
     invert.add_argument("--real-steps", type=int, default=3000, help="steps on real faces")
     invert.add_argument("--batch-size", type=int, default=128)
-    invert.add_argument("--seed", type=int, default=0)
-    invert.add_argument("--device", default="auto")
-    invert.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
-    invert.add_argument("--cache-dir", type=Path, default=Path(".cache/data"))
-    invert.add_argument("--no-cache", action="store_true")
+    add_run_options(invert)
 
     export = commands.add_parser("export", help="make a shipped checkpoint folder from a training run")
     export.add_argument("--run", type=Path, required=True, help="run folder written by train")
