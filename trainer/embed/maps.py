@@ -15,7 +15,7 @@ def umap_map(latents: np.ndarray, seed: int = 0, n_neighbors: int = 15, min_dist
     import umap  # imported here: numba compiles on import, which only this stage needs
 
     reducer = umap.UMAP(n_components=2, n_neighbors=min(n_neighbors, len(latents) - 1), min_dist=min_dist,
-                        random_state=seed, n_jobs=1, verbose=False, tqdm_kwds={"desc": "umap", "leave": False})
+                        random_state=seed, n_jobs=1, verbose=False, tqdm_kwds={"desc": "umap epochs", "leave": False, "disable": False})
     return reducer.fit_transform(latents).astype(np.float32)
 
 
