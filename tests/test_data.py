@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from trainer.data import DataSourceError, EpochBatches, is_test_id, load_image_data
-from trainer.data.preprocess import to_model_array
+from trainer.models.preprocess import to_model_array
 from trainer.data.sources import parse_tags_csv
 
 

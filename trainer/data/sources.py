@@ -24,7 +24,7 @@ from PIL import Image
 
 from trainer.data import fashion_mnist, synthetic
 from trainer.data.errors import DataSourceError
-from trainer.data.preprocess import to_model_array
+from trainer.models.preprocess import to_model_array
 
 log = logging.getLogger("trainer.data")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}

@@ -1,4 +1,6 @@
-"""Turn any decoded image into the model's input: RGB (or L), centre-cropped, resized, uint8 CHW."""
+"""Any decoded image → the input a model expects: RGB (or L), centre-cropped, resized, uint8 CHW.
+
+Part of the checkpoint contract (the trainer feeds it data, the explorer feeds it uploads), so it lives here."""
 
 from __future__ import annotations
 

@@ -1,0 +1,137 @@
+"""One loaded model for exploring: the network, its atlas, its card, and every latent-space operation the
+front ends offer (decode, encode/reconstruct, directions for sliders, neighbours, placement on the map)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from explorer.errors import CheckpointError
+from trainer.models import INVERSION_DIR, ConvVAE, InversionEncoder, load_model
+from trainer.models.atlas import Atlas, load_atlas
+
+
+@dataclass(frozen=True)
+class SliderDirection:
+    """One slider: moving it by 1 moves the latent by ``scale`` along the unit ``vector``."""
+
+    name: str
+    vector: np.ndarray  # (D,)
+    scale: float  # σ of the encoded data along the vector
+    kind: str  # "latent" (a VAE dimension by KL), "pca" (principal axis) or "attribute" (a named tag)
+    score: float | None = None
+
+
+class ExplorerModel:
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.name = self.directory.name
+        self.model = load_model(self.directory)
+        self.atlas: Atlas = load_atlas(self.directory)
+        self.encoder = self._encoder()
+        self.is_vae = isinstance(self.model, ConvVAE)
+
+    def _encoder(self):
+        if isinstance(self.model, ConvVAE):
+            return self.model
+        inversion = self.directory / INVERSION_DIR
+        if not (inversion / "config.json").is_file():
+            raise CheckpointError(f"{self.directory} holds a DCGAN without its inversion encoder ({INVERSION_DIR}/)")
+        return InversionEncoder.from_pretrained(inversion)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.model.latent_dim
+
+    @property
+    def image_size(self) -> int:
+        return self.model.config.image_size
+
+    @property
+    def image_channels(self) -> int:
+        return self.model.config.image_channels
+
+    # ── decoding ─────────────────────────────────────────────────────────────────────────────────────
+    @torch.inference_mode()
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        """(D,) or (B, D) latents → uint8 images (H, W, C) or (B, H, W, C)."""
+        single = latents.ndim == 1
+        z = torch.from_numpy(np.atleast_2d(latents).astype(np.float32))
+        images = self.model.decode(z).clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+        return images[0] if single else images
+
+    def random_latent(self, seed: int, temperature: float = 1.0) -> np.ndarray:
+        """z ~ N(0, temperature² I), the same for a seed in every front end (temperature < 1: truncation)."""
+        generator = torch.Generator().manual_seed(int(seed))
+        return (torch.randn(self.latent_dim, generator=generator) * float(temperature)).numpy()
+
+    # ── encoding ─────────────────────────────────────────────────────────────────────────────────────
+    @torch.inference_mode()
+    def encode(self, image: np.ndarray) -> np.ndarray:
+        """uint8 (C, H, W) at the model's size → μ (D,) (the DCGAN's inversion-encoder code)."""
+        x = torch.from_numpy(image).float().div(255).unsqueeze(0)
+        return self.encoder.encode(x)[0][0].numpy().astype(np.float32)
+
+    # ── slider directions ────────────────────────────────────────────────────────────────────────────
+    @cached_property
+    def _atlas_mu(self) -> np.ndarray:
+        return self.atlas.mu.astype(np.float32)
+
+    def _spread(self, vector: np.ndarray) -> float:
+        return float((self._atlas_mu @ vector).std()) or 1.0
+
+    def top_directions(self, count: int = 8) -> list[SliderDirection]:
+        """The VAE's most active latent dimensions by mean KL (seed 003's traversal); for the DCGAN, the
+        principal axes of its encoded dataset (GANSpace)."""
+        if self.is_vae:
+            order = np.argsort(-self.atlas.kl_per_dim)[:count]
+            return [SliderDirection(f"z{d} (KL {self.atlas.kl_per_dim[d]:.2f})", np.eye(self.latent_dim, dtype=np.float32)[d],
+                                    float(self.atlas.mu_std[d]) or 1.0, "latent") for d in order]
+        return [SliderDirection(f"PC{i + 1} ({self.atlas.pca_explained[i]:.1%})", vector, self._spread(vector), "pca")
+                for i, vector in enumerate(self.atlas.pca_components[:count])]
+
+    def attribute_directions(self, count: int = 8, min_score: float = 0.6) -> list[SliderDirection]:
+        """Named directions ("hair: blonde"), best separated first."""
+        order = np.argsort(-self.atlas.direction_scores)
+        chosen = [i for i in order if self.atlas.direction_scores[i] >= min_score][:count]
+        return [SliderDirection(str(self.atlas.direction_names[i]), self.atlas.direction_vectors[i],
+                                self._spread(self.atlas.direction_vectors[i]), "attribute",
+                                float(self.atlas.direction_scores[i])) for i in chosen]
+
+    # ── the map ──────────────────────────────────────────────────────────────────────────────────────
+    def neighbours(self, latent: np.ndarray, count: int = 8) -> tuple[np.ndarray, np.ndarray]:
+        """Indices into the atlas of the ``count`` nearest encoded images, and their distances."""
+        distances = np.linalg.norm(self._atlas_mu - latent[None, :], axis=1)
+        nearest = np.argpartition(distances, min(count, len(distances) - 1))[:count]
+        nearest = nearest[np.argsort(distances[nearest])]
+        return nearest, distances[nearest]
+
+    def place_on_map(self, latent: np.ndarray, map_name: str, count: int = 8) -> np.ndarray:
+        """Map coordinates for a latent the map was not computed with: the inverse-distance-weighted mean
+        of its nearest neighbours' positions (an exact match lands on its own point)."""
+        nearest, distances = self.neighbours(latent, count)
+        if distances[0] < 1e-6:
+            return self.atlas.maps[map_name][nearest[0]].copy()
+        weights = 1.0 / distances
+        return (self.atlas.maps[map_name][nearest] * weights[:, None]).sum(0) / weights.sum()
+
+    # ── what the model page shows ────────────────────────────────────────────────────────────────────
+    @cached_property
+    def metrics(self) -> dict:
+        path = self.directory / "metrics.json"
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+    @cached_property
+    def card(self) -> str:
+        path = self.directory / "MODEL_CARD.md"
+        return path.read_text(encoding="utf-8") if path.is_file() else f"# {self.name}\n\n(no model card)"
+
+
+def discover_models(root: Path) -> list[Path]:
+    """Checkpoint folders under ``root`` (each with a config.json), sorted by name."""
+    return sorted(p.parent for p in Path(root).glob("*/config.json"))

@@ -1,0 +1,134 @@
+"""The UI-free explorer core on a tiny VAE trained on synthetic faces."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.errors import ImageInputError, LatentInputError
+from explorer.latents import apply_directions, check_latent, interpolate, lerp, slerp, traverse
+from explorer.model import ExplorerModel, discover_models
+from explorer.uploads import read_upload
+from trainer.cli import main
+from trainer.data import load_image_data
+
+DATA = "synthetic:600"
+
+
+@pytest.fixture(scope="module")
+def explorer_model(tmp_path_factory):
+    root = tmp_path_factory.mktemp("explorer")
+    assert main(["train", "--preset", "vae-tiny", "--data", DATA, "--epochs", "3", "--out", str(root / "run"),
+                 "--no-cache"]) == 0
+    assert main(["export", "--run", str(root / "run"), "--out", str(root / "models" / "tiny")]) == 0
+    assert main(["embed", "--checkpoint", str(root / "models" / "tiny"), "--data", DATA, "--maps", "pca",
+                 "--no-cache", "--min-tag-count", "10"]) == 0
+    return ExplorerModel(root / "models" / "tiny")
+
+
+def test_interpolation_endpoints_equal_the_inputs():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(16).astype(np.float32), rng.standard_normal(16).astype(np.float32)
+    for mode in ("lerp", "slerp"):
+        path = interpolate(a, b, 9, mode)
+        assert path.shape == (9, 16)
+        assert np.allclose(path[0], a, atol=1e-5) and np.allclose(path[-1], b, atol=1e-5)
+    assert np.allclose(lerp(a, b, 0.5), (a + b) / 2)
+    c = b / np.linalg.norm(b) * np.linalg.norm(a)  # equal norms: slerp stays on the sphere, lerp cuts inside
+    assert abs(np.linalg.norm(slerp(a, c, 0.5)) - np.linalg.norm(a)) < 1e-4
+    assert np.linalg.norm(lerp(a, c, 0.5)) < np.linalg.norm(a)
+    assert np.allclose(slerp(a, a, 0.3), a)
+    with pytest.raises(LatentInputError):
+        interpolate(a, b, 1)
+    with pytest.raises(LatentInputError):
+        interpolate(a, b, 5, "cubic")
+
+
+def test_traversal_runs_from_minus_to_plus_three_sigma():
+    base, direction = np.zeros(4, np.float32), np.array([0, 1, 0, 0], np.float32)
+    path = traverse(base, direction, scale=2.0, steps=7)
+    assert np.allclose(path[0], [0, -6, 0, 0]) and np.allclose(path[-1], [0, 6, 0, 0]) and np.allclose(path[3], 0)
+    moved = apply_directions(base, np.eye(4, dtype=np.float32)[:2], offsets=[1.0, -3.0], scales=[2.0, 0.5])
+    assert np.allclose(moved, [2.0, -1.5, 0, 0])
+
+
+def test_check_latent_rejects_what_does_not_fit():
+    assert check_latent([0.5] * 4, 4).dtype == np.float32
+    for bad, message in (([1, 2], "needs 4"), (["a"] * 4, "numbers"), ([float("nan")] * 4, "NaN"),
+                         ([1e9] * 4, "1000")):
+        with pytest.raises(LatentInputError, match=message):
+            check_latent(bad, 4)
+
+
+def _encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data", [
+    _encoded(Image.new("RGB", (40, 30), "red"), "PNG"),
+    _encoded(Image.new("RGB", (64, 64), "blue"), "JPEG"),
+    _encoded(Image.new("CMYK", (20, 20), (0, 255, 0, 0)), "JPEG"),
+    _encoded(Image.new("RGBA", (20, 20), (0, 0, 0, 0)), "PNG"),
+    _encoded(Image.fromarray(np.full((20, 20), 40000, np.uint16)), "PNG"),
+    _encoded(Image.new("RGB", (20, 20), "green"), "GIF", save_all=True,
+             append_images=[Image.new("RGB", (20, 20), "white")], duration=100),
+    _encoded(Image.new("RGB", (20, 20), "white"), "WEBP"),
+])
+def test_common_uploads_become_model_input(data):
+    array = read_upload(data, 16, 3)
+    assert array.shape == (3, 16, 16) and array.dtype == np.uint8
+
+
+def test_animated_upload_uses_its_first_frame():
+    data = _encoded(Image.new("RGB", (8, 8), (0, 200, 0)), "GIF", save_all=True,
+                    append_images=[Image.new("RGB", (8, 8), "white")], duration=100)
+    assert read_upload(data, 8, 3)[1].mean() > 150 and read_upload(data, 8, 3)[0].mean() < 50
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"", "empty"), (None, "empty"), (b"this is a text file, not a picture", "not an image"),
+    (_encoded(Image.new("RGB", (64, 64), "red"), "PNG")[:60], "damaged"),
+    (_encoded(Image.new("1", (9000, 6000)), "PNG"), "limit"),
+    (b"\x89PNG" + b"0" * (21 * 2**20), "limit is 20 MB"),
+])
+def test_bad_uploads_give_clear_errors(data, message):
+    with pytest.raises(ImageInputError, match=message):
+        read_upload(data, 16, 3)
+
+
+def test_decode_sample_and_seeded_latents(explorer_model):
+    z = explorer_model.random_latent(42)
+    assert np.array_equal(z, explorer_model.random_latent(42)) and not np.array_equal(z, explorer_model.random_latent(43))
+    face = explorer_model.decode(z)
+    assert face.shape == (16, 16, 3) and face.dtype == np.uint8
+    assert explorer_model.decode(np.stack([z, z])).shape == (2, 16, 16, 3)
+    assert np.allclose(explorer_model.random_latent(42, temperature=0.5), z * 0.5)
+
+
+def test_a_known_training_image_lands_on_its_own_map_position(explorer_model):
+    atlas = explorer_model.atlas
+    data = load_image_data([DATA], 16, 3)
+    index = int(np.flatnonzero(~data.is_test)[5])
+    assert atlas.ids[index] == data.ids[index]
+    mu = explorer_model.encode(data.images[index].numpy())
+    nearest, distances = explorer_model.neighbours(mu, 5)
+    assert nearest[0] == index and distances[0] < 0.05
+    placed = explorer_model.place_on_map(mu, "pca")
+    extent = np.ptp(atlas.maps["pca"], axis=0)
+    assert np.all(np.abs(placed - atlas.maps["pca"][index]) < 0.01 * extent)
+
+
+def test_slider_directions(explorer_model):
+    top = explorer_model.top_directions(4)
+    kl = [float(d.name.split("KL ")[1].rstrip(")")) for d in top]
+    assert len(top) == 4 and kl == sorted(kl, reverse=True) and all(d.scale > 0 for d in top)
+    named = explorer_model.attribute_directions(count=3, min_score=0.0)
+    assert len(named) == 3 and named[0].score >= named[-1].score and ":" in named[0].name
+
+
+def test_discover_models(explorer_model):
+    assert discover_models(explorer_model.directory.parent) == [explorer_model.directory]
+    assert explorer_model.metrics["epochs"] == 3 and explorer_model.card.startswith("# tiny")
