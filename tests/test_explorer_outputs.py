@@ -1,0 +1,41 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.errors import LatentInputError
+from explorer.render import gif_bytes, grid, png_bytes
+from explorer.share import PageState, latent_from_json, latent_to_json
+
+
+def test_png_grid_and_gif():
+    faces = np.random.default_rng(0).integers(0, 255, (5, 8, 8, 3), dtype=np.uint8)
+    assert Image.open(io.BytesIO(png_bytes(faces[0], upscale=4))).size == (32, 32)
+    canvas = grid(faces, columns=3, padding=2)
+    assert canvas.shape == (2 * 10 + 2, 3 * 10 + 2, 3)
+    assert np.array_equal(canvas[2:10, 12:20], faces[1]) and np.array_equal(canvas[12:20, 2:10], faces[3])
+    gif = Image.open(io.BytesIO(gif_bytes(faces, upscale=1)))
+    assert gif.is_animated and gif.n_frames == 8  # 5 there, 3 back
+    gif.seek(2)
+    assert np.array_equal(np.asarray(gif.convert("RGB")).shape, (8, 8, 3))
+
+
+def test_latent_json_round_trip_and_rejections():
+    latent = np.linspace(-2, 2, 6).astype(np.float32)
+    text = latent_to_json(latent, "vae-anime64")
+    assert np.allclose(latent_from_json(text, 6, "vae-anime64"), latent)
+    assert np.allclose(latent_from_json(text.encode(), 6), latent)
+    assert np.allclose(latent_from_json("[1, 2, 3, 4, 5, 6]", 6), np.arange(1, 7))
+    for bad, message in (("{oops", "not valid JSON"), ('{"x": 1}', "no 'latent'"), (text, "from model"),
+                         ('{"latent": [1, 2]}', "needs 6"), (b"x" * (2 << 20), "1 MB")):
+        with pytest.raises(LatentInputError, match=message):
+            latent_from_json(bad, 6, "other-model" if bad is text else None)
+
+
+def test_page_state_survives_a_url():
+    state = PageState("vae-anime64", seed=7, temperature=0.8, sliders={"hair: blonde": 1.5}, latent=[0.1, -0.2])
+    assert PageState.from_query("?" + state.to_query() + "&x=1") == state
+    for bad in ("", "state=!!!", "state=" + "e30", PageState("m", temperature=9).to_query()):
+        with pytest.raises(LatentInputError):
+            PageState.from_query(bad)
