@@ -1,0 +1,234 @@
+"""anime-latent-explorer: the Gradio app (Hugging Face Spaces entry point).
+
+A thin layout over ``explorer.service.Explorer``: every handler converts widget values, calls one core
+method and returns display-ready values. Each user operation is a named API endpoint.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from explorer.errors import CheckpointError, ImageInputError, LatentInputError
+from explorer.render import gif_bytes, grid
+from explorer.service import ATTRIBUTE_SLIDERS, TOP_SLIDERS, Explorer
+from explorer.share import latent_from_json, latent_to_json
+
+SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
+UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
+explorer = Explorer()
+OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="anime-explorer-"))
+
+
+def user_errors(handler):
+    """Errors a user can cause become a message in the page (gr.Error), never a traceback."""
+
+    @functools.wraps(handler)
+    def wrapped(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except (ImageInputError, LatentInputError, CheckpointError, ValueError) as error:
+            raise gr.Error(str(error), print_exception=False) from None
+
+    return wrapped
+
+
+def big(image: np.ndarray) -> np.ndarray:
+    return image.repeat(UPSCALE, axis=0).repeat(UPSCALE, axis=1)
+
+
+def as_latent(base) -> np.ndarray:
+    return np.asarray(base, dtype=np.float32)
+
+
+# ── handlers ────────────────────────────────────────────────────────────────────────────────────────
+@user_errors
+def select_model(name: str, seed: int, temperature: float):
+    """Model picked: its summary, a random base from the seed, the slider set relabelled and zeroed."""
+    directions = explorer.sliders(name)
+    base = explorer.random_base(name, int(seed), float(temperature))
+    face, _ = explorer.face(name, base, [])
+    updates = []
+    for i in range(SLIDER_COUNT):
+        if i < len(directions):
+            d = directions[i]
+            label = d.name + (f" · AUC {d.score:.2f}" if d.score is not None else "")
+            updates.append(gr.Slider(value=0, label=label, visible=True))
+        else:
+            updates.append(gr.Slider(value=0, visible=False))
+    return [explorer.summary(name), base.tolist(), big(face), *updates]
+
+
+@user_errors
+def slider_face(name: str, base, *offsets):
+    face, _ = explorer.face(name, as_latent(base), list(offsets))
+    return big(face)
+
+
+@user_errors
+def random_face(name: str, seed: int, temperature: float):
+    base = explorer.random_base(name, int(seed), float(temperature))
+    face, _ = explorer.face(name, base, [])
+    return [base.tolist(), big(face), *[0.0] * SLIDER_COUNT]
+
+
+@user_errors
+def reconstruct(name: str, path):
+    result = explorer.reconstruct(name, path)
+    face, _ = explorer.face(name, result.latent, [])
+    message = f"MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB — now the sliders edit this face"
+    return [big(result.original), big(result.reconstruction), message, result.latent.tolist(), face.repeat(UPSCALE, 0).repeat(UPSCALE, 1),
+            *[0.0] * SLIDER_COUNT]
+
+
+@user_errors
+def current_latent(name: str, base, *offsets):
+    return explorer.slider_latent(name, as_latent(base), list(offsets)).tolist()
+
+
+@user_errors
+def encode_upload(name: str, path):
+    return explorer.reconstruct(name, path).latent.tolist()
+
+
+@user_errors
+def interpolate_faces(name: str, start, end, frames: int, mode: str):
+    if start is None or end is None:
+        raise ValueError("set both ends first: upload two faces or use the current slider face")
+    faces = explorer.interpolation(name, as_latent(start), as_latent(end), int(frames), mode)
+    gif_path = OUTPUT_DIR / f"interpolation-{os.getpid()}-{abs(hash((tuple(start), tuple(end), frames, mode)))}.gif"
+    gif_path.write_bytes(gif_bytes(faces, upscale=UPSCALE))
+    return big(grid(faces, columns=len(faces))) if len(faces) <= 12 else grid(faces, columns=8), str(gif_path)
+
+
+@user_errors
+def sample_grid(name: str, seed: int, count: int, temperature: float):
+    return grid_big(explorer.sample_grid(name, int(seed), int(count), float(temperature)))
+
+
+def grid_big(image: np.ndarray) -> np.ndarray:
+    return image.repeat(2, axis=0).repeat(2, axis=1)
+
+
+@user_errors
+def evolution_row(name: str, epoch: int):
+    return grid_big(explorer.evolution_row(name, int(epoch)))
+
+
+@user_errors
+def evolution_range(name: str):
+    found = explorer.evolution(name)
+    epochs = found[1] if found else [0]
+    return gr.Slider(minimum=min(epochs), maximum=max(epochs), value=max(epochs), step=1)
+
+
+@user_errors
+def export_latent(name: str, base, *offsets):
+    latent = explorer.slider_latent(name, as_latent(base), list(offsets))
+    path = OUTPUT_DIR / f"latent-{name}-{abs(hash(latent.tobytes()))}.json"
+    path.write_text(latent_to_json(latent, name))
+    return str(path)
+
+
+@user_errors
+def import_latent(name: str, path):
+    if path is None:
+        raise LatentInputError("choose a latent .json file first")
+    latent = latent_from_json(Path(path).read_bytes(), explorer.model(name).latent_dim, name)
+    face, _ = explorer.face(name, latent, [])
+    return [latent.tolist(), big(face), *[0.0] * SLIDER_COUNT]
+
+
+# ── layout ──────────────────────────────────────────────────────────────────────────────────────────
+CSS = "img { image-rendering: pixelated; }"
+
+
+def build_demo() -> gr.Blocks:
+    names = explorer.model_names()
+    first = names[0] if names else None
+    with gr.Blocks(title="anime-latent-explorer") as demo:
+        gr.Markdown("# anime-latent-explorer\nExplore what a VAE and a DCGAN learned from 58k anime faces.")
+        with gr.Row():
+            model_name = gr.Dropdown(names, value=first, label="Model", scale=2)
+            seed = gr.Number(value=42, precision=0, label="Seed", scale=1)
+            temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature (truncation < 1)", scale=2)
+        summary = gr.Markdown()
+        base = gr.State(None)
+
+        with gr.Tab("Sliders"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    face = gr.Image(label="Face", type="numpy", format="png", interactive=False, height=280)
+                    with gr.Row():
+                        random_button = gr.Button("Random base")
+                        reset_button = gr.Button("Reset sliders")
+                with gr.Column(scale=2):
+                    sliders = [gr.Slider(-3, 3, value=0, step=0.05, label=f"direction {i + 1}", visible=False)
+                               for i in range(SLIDER_COUNT)]
+        with gr.Tab("Reconstruct"):
+            with gr.Row():
+                upload = gr.Image(label="Upload a face", type="filepath", sources=["upload"], height=280)
+                original = gr.Image(label="As the model sees it", interactive=False, height=280)
+                reconstruction = gr.Image(label="Reconstruction", interactive=False, height=280)
+            recon_info = gr.Markdown()
+        with gr.Tab("Interpolate"):
+            start, end = gr.State(None), gr.State(None)
+            with gr.Row():
+                upload_a = gr.Image(label="Face A", type="filepath", sources=["upload"], height=200)
+                upload_b = gr.Image(label="Face B", type="filepath", sources=["upload"], height=200)
+            with gr.Row():
+                use_a = gr.Button("A ← current slider face")
+                use_b = gr.Button("B ← current slider face")
+                frames = gr.Slider(2, 32, value=8, step=1, label="Frames")
+                mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
+                go = gr.Button("Interpolate", variant="primary")
+            strip = gr.Image(label="A → B", interactive=False)
+            gif = gr.File(label="Animated GIF")
+        with gr.Tab("Samples"):
+            with gr.Row():
+                count = gr.Slider(1, 64, value=16, step=1, label="Faces")
+                sample_button = gr.Button("Sample", variant="primary")
+            samples = gr.Image(label="Samples", interactive=False)
+            epoch = gr.Slider(0, 1, value=1, step=1, label="Training evolution: epoch")
+            evolution = gr.Image(label="The same latents after this epoch", interactive=False)
+        with gr.Tab("Share"):
+            with gr.Row():
+                export_button = gr.Button("Export current latent (JSON)")
+                exported = gr.File(label="Latent file")
+                imported = gr.File(label="Import a latent file", file_types=[".json"], type="filepath")
+
+        # Every operation is a named endpoint; slider drags send only their last value.
+        model_outputs = [summary, base, face, *sliders]
+        model_name.change(select_model, [model_name, seed, temperature], model_outputs, api_name="select_model")
+        demo.load(select_model, [model_name, seed, temperature], model_outputs, api_name=False)
+        gr.on([s.change for s in sliders], slider_face, [model_name, base, *sliders], face, api_name="face",
+              trigger_mode="always_last", show_progress="hidden")
+        random_button.click(random_face, [model_name, seed, temperature], [base, face, *sliders], api_name="random")
+        reset_button.click(lambda name, b: [slider_face(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
+                           [face, *sliders], api_name="reset")
+        upload.upload(reconstruct, [model_name, upload],
+                      [original, reconstruction, recon_info, base, face, *sliders], api_name="reconstruct")
+        upload_a.upload(encode_upload, [model_name, upload_a], start, api_name="encode_a")
+        upload_b.upload(encode_upload, [model_name, upload_b], end, api_name="encode_b")
+        use_a.click(current_latent, [model_name, base, *sliders], start, api_name=False)
+        use_b.click(current_latent, [model_name, base, *sliders], end, api_name=False)
+        go.click(interpolate_faces, [model_name, start, end, frames, mode], [strip, gif], api_name="interpolate")
+        sample_button.click(sample_grid, [model_name, seed, count, temperature], samples, api_name="samples")
+        model_name.change(evolution_range, model_name, epoch, api_name=False)
+        demo.load(evolution_range, model_name, epoch, api_name=False)
+        epoch.change(evolution_row, [model_name, epoch], evolution, api_name="evolution",
+                     trigger_mode="always_last", show_progress="hidden")
+        export_button.click(export_latent, [model_name, base, *sliders], exported, api_name="export_latent")
+        imported.upload(import_latent, [model_name, imported], [base, face, *sliders], api_name="import_latent")
+    return demo
+
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    demo.launch(css=CSS)
