@@ -163,39 +163,44 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Sliders"):
             with gr.Row():
                 with gr.Column(scale=1):
-                    face = gr.Image(label="Face", type="numpy", format="png", interactive=False, height=280)
+                    face = gr.Image(label="Face", type="numpy", format="png", interactive=False, height=280,
+                                    elem_id="face")
                     with gr.Row():
                         random_button = gr.Button("Random base")
                         reset_button = gr.Button("Reset sliders")
                 with gr.Column(scale=2):
-                    sliders = [gr.Slider(-3, 3, value=0, step=0.05, label=f"direction {i + 1}", visible=False)
-                               for i in range(SLIDER_COUNT)]
+                    sliders = [gr.Slider(-3, 3, value=0, step=0.05, label=f"direction {i + 1}", visible=False,
+                                         elem_id=f"slider-{i}") for i in range(SLIDER_COUNT)]
         with gr.Tab("Reconstruct"):
             with gr.Row():
-                upload = gr.Image(label="Upload a face", type="filepath", sources=["upload"], height=280)
-                original = gr.Image(label="As the model sees it", interactive=False, height=280)
-                reconstruction = gr.Image(label="Reconstruction", interactive=False, height=280)
+                # gr.File, not gr.Image: the upload reaches our own validation, which names what is wrong.
+                upload = gr.File(label="Upload a face (PNG, JPEG, WebP, GIF, BMP, TIFF)", type="filepath",
+                                 elem_id="upload")
+                original = gr.Image(label="As the model sees it", interactive=False, height=280, format="png")
+                reconstruction = gr.Image(label="Reconstruction", interactive=False, height=280, format="png",
+                                          elem_id="reconstruction")
             recon_info = gr.Markdown()
         with gr.Tab("Interpolate"):
             start, end = gr.State(None), gr.State(None)
             with gr.Row():
-                upload_a = gr.Image(label="Face A", type="filepath", sources=["upload"], height=200)
-                upload_b = gr.Image(label="Face B", type="filepath", sources=["upload"], height=200)
+                upload_a = gr.File(label="Face A", type="filepath", elem_id="upload-a")
+                upload_b = gr.File(label="Face B", type="filepath", elem_id="upload-b")
             with gr.Row():
                 use_a = gr.Button("A ← current slider face")
                 use_b = gr.Button("B ← current slider face")
                 frames = gr.Slider(2, 32, value=8, step=1, label="Frames")
                 mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
                 go = gr.Button("Interpolate", variant="primary")
-            strip = gr.Image(label="A → B", interactive=False)
+            strip = gr.Image(label="A → B", interactive=False, format="png")
             gif = gr.File(label="Animated GIF")
         with gr.Tab("Samples"):
             with gr.Row():
                 count = gr.Slider(1, 64, value=16, step=1, label="Faces")
                 sample_button = gr.Button("Sample", variant="primary")
-            samples = gr.Image(label="Samples", interactive=False)
-            epoch = gr.Slider(0, 1, value=1, step=1, label="Training evolution: epoch")
-            evolution = gr.Image(label="The same latents after this epoch", interactive=False)
+            samples = gr.Image(label="Samples", interactive=False, format="png")
+            last_epoch = max([max(found[1]) for n in names if (found := explorer.evolution(n))] or [1])
+            epoch = gr.Slider(0, last_epoch, value=last_epoch, step=1, label="Training evolution: epoch")
+            evolution = gr.Image(label="The same latents after this epoch", interactive=False, format="png")
         with gr.Tab("Share"):
             with gr.Row():
                 export_button = gr.Button("Export current latent (JSON)")

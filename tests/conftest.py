@@ -36,3 +36,22 @@ def face_zip(tmp_path, face_folder) -> Path:
             if path.is_file():
                 handle.write(path, path.relative_to(face_folder).as_posix())
     return archive
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """A checkpoints-like folder with one tiny VAE, trained, exported and embedded (shared by app tests)."""
+    from app_fixtures import build_models_root
+
+    return build_models_root(tmp_path_factory.mktemp("tiny-models"))
+
+
+@pytest.fixture(scope="session")
+def served_app(tiny_models):
+    """app.py served on a free port over ``tiny_models``: (module, url)."""
+    from app_fixtures import launch_app
+
+    with pytest.MonkeyPatch.context() as patch:
+        app, url = launch_app(tiny_models, patch)
+        yield app, url
+        app.demo.close()

@@ -1,0 +1,37 @@
+"""A tiny trained, exported and embedded model folder, and the Gradio app served on it."""
+
+import importlib
+import socket
+import sys
+from pathlib import Path
+
+from trainer.cli import main
+
+DATA = "synthetic:600"
+
+
+def build_models_root(root: Path) -> Path:
+    """checkpoints-like folder with one tiny VAE (trained 3 epochs, exported, embedded)."""
+    models = root / "models"
+    assert main(["train", "--preset", "vae-tiny", "--data", DATA, "--epochs", "3", "--out", str(root / "run"),
+                 "--no-cache"]) == 0
+    assert main(["export", "--run", str(root / "run"), "--out", str(models / "tiny-vae")]) == 0
+    assert main(["embed", "--checkpoint", str(models / "tiny-vae"), "--data", DATA, "--maps", "pca", "umap",
+                 "--no-cache", "--min-tag-count", "10"]) == 0
+    return models
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def launch_app(models: Path, monkeypatch):
+    """Import app.py against ``models`` and serve it on a free port; returns (module, url)."""
+    monkeypatch.setenv("ANIME_EXPLORER_CHECKPOINTS", str(models))
+    sys.modules.pop("app", None)
+    app = importlib.import_module("app")
+    port = free_port()
+    app.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, css=app.CSS)
+    return app, f"http://127.0.0.1:{port}/"

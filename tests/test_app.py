@@ -1,0 +1,129 @@
+"""The Gradio app as a user's client meets it: a real server on a port, called through gradio_client."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+SLIDERS = 16
+
+
+@pytest.fixture(scope="module")
+def served(served_app):
+    app, url = served_app
+    client = Client(url, verbose=False)
+    client.predict("tiny-vae", 42, 1.0, api_name="/select_model")
+    return app, client, None
+
+
+def pixels(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+
+
+def write_image(folder, name, image: Image.Image, **options):
+    path = folder / name
+    image.save(path, **options)
+    return str(path)
+
+
+def test_every_operation_is_a_named_endpoint(served):
+    _, client, _ = served
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/select_model", "/face", "/random", "/reset", "/reconstruct", "/encode_a", "/encode_b", "/interpolate",
+            "/samples", "/evolution", "/export_latent", "/import_latent"} <= set(endpoints)
+
+
+def test_model_selection_labels_the_sliders(served):
+    _, client, _ = served
+    summary, face, *sliders = client.predict("tiny-vae", 42, 1.0, api_name="/select_model")
+    assert "tiny-vae" in summary and "VAE" in summary
+    assert pixels(face).shape == (64, 64, 3)  # 16-px face shown 4× larger
+
+
+def test_moving_a_slider_changes_the_face(served):
+    _, client, _ = served
+    client.predict("tiny-vae", 7, 1.0, api_name="/random")
+    still = pixels(client.predict("tiny-vae", *[0.0] * SLIDERS, api_name="/face"))
+    moved = pixels(client.predict("tiny-vae", 3.0, *[0.0] * (SLIDERS - 1), api_name="/face"))
+    again = pixels(client.predict("tiny-vae", *[0.0] * SLIDERS, api_name="/face"))
+    assert np.abs(still - moved).mean() > 1 and np.array_equal(still, again)
+
+
+def test_seeds_give_reproducible_random_faces(served):
+    _, client, _ = served
+    first = pixels(client.predict("tiny-vae", 5, 1.0, api_name="/random")[0])
+    other = pixels(client.predict("tiny-vae", 6, 1.0, api_name="/random")[0])
+    same = pixels(client.predict("tiny-vae", 5, 1.0, api_name="/random")[0])
+    assert np.array_equal(first, same) and not np.array_equal(first, other)
+
+
+def test_upload_reconstructs_and_becomes_the_slider_base(served, tmp_path):
+    _, client, _ = served
+    from trainer.data.synthetic import synthetic_faces
+
+    _, image, _, _ = next(synthetic_faces(1, 64, seed=3))
+    path = write_image(tmp_path, "face.png", image)
+    original, recon, info, face, *_ = client.predict("tiny-vae", handle_file(path), api_name="/reconstruct")
+    assert "PSNR" in info and float(info.split("PSNR ")[1].split(" ")[0]) > 10
+    assert pixels(original).shape == pixels(recon).shape == (64, 64, 3)
+    assert np.array_equal(pixels(face), pixels(recon))  # the slider face is now the reconstruction
+    assert np.array_equal(pixels(client.predict("tiny-vae", *[0.0] * SLIDERS, api_name="/face")), pixels(recon))
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("empty.png", b"", "empty"),
+    ("notes.png", b"just some text", "not an image"),
+    ("cut.png", None, "damaged"),
+])
+def test_bad_uploads_show_a_message_and_the_app_keeps_serving(served, tmp_path, name, content, message):
+    _, client, _ = served
+    path = tmp_path / name
+    if content is None:
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 64), "red").save(buffer, format="PNG")
+        content = buffer.getvalue()[:80]
+    path.write_bytes(content)
+    with pytest.raises(Exception, match=message):
+        client.predict("tiny-vae", handle_file(str(path)), api_name="/reconstruct")
+    assert pixels(client.predict("tiny-vae", 1, 1.0, api_name="/random")[0]).shape == (64, 64, 3)
+
+
+def test_interpolation_strip_and_gif(served, tmp_path):
+    _, client, _ = served
+    from trainer.data.synthetic import synthetic_faces
+
+    faces = [image for _, image, _, _ in synthetic_faces(2, 64, seed=11)]
+    client.predict("tiny-vae", handle_file(write_image(tmp_path, "a.png", faces[0])), api_name="/encode_a")
+    client.predict("tiny-vae", handle_file(write_image(tmp_path, "b.png", faces[1])), api_name="/encode_b")
+    strip, gif = client.predict("tiny-vae", 6, "slerp", api_name="/interpolate")
+    assert pixels(strip).shape[1] > 5 * pixels(strip).shape[0]
+    animation = Image.open(gif)
+    assert animation.is_animated and animation.n_frames == 10  # 6 frames there, 4 back
+
+
+def test_samples_and_training_evolution(served):
+    _, client, _ = served
+    grid = pixels(client.predict("tiny-vae", 3, 9, 1.0, api_name="/samples"))
+    assert grid.shape[0] == grid.shape[1] > 3 * 16
+    last, first = pixels(client.predict("tiny-vae", 3, api_name="/evolution")), pixels(
+        client.predict("tiny-vae", 0, api_name="/evolution"))
+    assert last.shape == first.shape and np.abs(last - first).mean() > 1
+
+
+def test_latent_export_and_import(served, tmp_path):
+    _, client, _ = served
+    client.predict("tiny-vae", 9, 1.0, api_name="/random")
+    face = pixels(client.predict("tiny-vae", 1.0, *[0.0] * (SLIDERS - 1), api_name="/face"))
+    exported = client.predict("tiny-vae", *([1.0] + [0.0] * (SLIDERS - 1)), api_name="/export_latent")
+    payload = json.loads(open(exported).read())
+    assert payload["model"] == "tiny-vae" and len(payload["latent"]) == 16
+    client.predict("tiny-vae", 1, 1.0, api_name="/random")
+    restored, *_ = client.predict("tiny-vae", handle_file(exported), api_name="/import_latent")
+    assert np.abs(pixels(restored) - face).max() <= 1
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(Exception, match="not valid JSON"):
+        client.predict("tiny-vae", handle_file(str(bad)), api_name="/import_latent")
