@@ -14,8 +14,9 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
+from app_map import data_url, latent_map
 from explorer.errors import CheckpointError, ImageInputError, LatentInputError
-from explorer.render import gif_bytes, grid
+from explorer.render import gif_bytes, grid, png_bytes
 from explorer.service import ATTRIBUTE_SLIDERS, TOP_SLIDERS, Explorer
 from explorer.share import latent_from_json, latent_to_json
 
@@ -144,6 +145,64 @@ def import_latent(name: str, path):
     return [latent.tolist(), big(face), *[0.0] * SLIDER_COUNT]
 
 
+# ── the map ─────────────────────────────────────────────────────────────────────────────────────────
+def point_face(request: dict) -> dict:
+    """Hover on the map (called from the browser with {model, index}): the decoded face of that point."""
+    try:
+        _, face, label = explorer.point(str(request["model"]), int(request["index"]))
+    except (CheckpointError, ValueError, KeyError, TypeError) as error:
+        return {"image": "", "label": str(error)}
+    return {"image": data_url(png_bytes(face, upscale=2)), "label": label}
+
+
+@user_errors
+def map_controls(name: str):
+    maps, colourings = explorer.map_options(name)
+    return gr.Radio(choices=maps, value=maps[0]), gr.Dropdown(choices=colourings, value="cluster")
+
+
+@user_errors
+def show_map(name: str, map_name: str, colour_by: str):
+    maps, colourings = explorer.map_options(name)
+    map_name = map_name if map_name in maps else maps[0]
+    colour_by = colour_by if colour_by in colourings else "cluster"
+    return explorer.map_data(name, map_name, colour_by)
+
+
+@user_errors
+def map_select(name: str, evt: gr.SelectData):
+    """A click loads that point's latent into the sliders; a box/lasso selection fills the gallery."""
+    if evt.value == "selection":
+        indices = evt.index if isinstance(evt.index, list) else [evt.index]
+        faces = [(big(face), label) for face, label in explorer.selection(name, indices)]
+        info = f"{len(indices):,} faces selected" + (f" (showing {len(faces)})" if len(faces) < len(indices) else "")
+        return [gr.skip(), gr.skip(), *[gr.skip()] * SLIDER_COUNT, faces, info]
+    latent, face, label = explorer.point(name, int(evt.index))
+    return [latent.tolist(), big(face), *[0.0] * SLIDER_COUNT, gr.skip(), f"Loaded into the sliders: {label}"]
+
+
+@user_errors
+def place_upload(name: str, base, map_name: str, colour_by: str):
+    """Mark the uploaded face on the map and list its nearest encoded neighbours."""
+    payload = show_map(name, map_name, colour_by)
+    placed = explorer.placement(name, as_latent(base), payload["map"])
+    payload["highlight"] = {"x": placed["x"], "y": placed["y"]}
+    neighbours = [(big(face), f"{label} · d={d:.2f}") for (face, label), d in
+                  zip(explorer.selection(name, placed["neighbours"]), placed["distances"])]
+    return payload, neighbours
+
+
+def map_point(model: str, index: int) -> dict:
+    """API: the latent and description of map point ``index``."""
+    latent, _, label = user_errors(explorer.point)(model, index)
+    return {"latent": latent.tolist(), "label": label}
+
+
+def map_selection(model: str, indices: list[int]) -> list[str]:
+    """API: the ids of the selected map points (the gallery shows their faces)."""
+    return [label for _, label in user_errors(explorer.selection)(model, indices)]
+
+
 # ── layout ──────────────────────────────────────────────────────────────────────────────────────────
 CSS = "img { image-rendering: pixelated; }"
 
@@ -193,6 +252,16 @@ def build_demo() -> gr.Blocks:
                 go = gr.Button("Interpolate", variant="primary")
             strip = gr.Image(label="A → B", interactive=False, format="png")
             gif = gr.File(label="Animated GIF")
+        with gr.Tab("Map"):
+            with gr.Row():
+                map_name = gr.Radio(["umap", "tsne", "pca"], value="umap", label="Map", scale=2)
+                colour_by = gr.Dropdown(["cluster"], value="cluster", label="Colour by", scale=1)
+            gr.Markdown("Hover a point to see its face · click to load it into the sliders · lasso or box to "
+                        "select (toolbar) · an uploaded face appears as a star.")
+            map_view = latent_map(point_face)
+            map_info = gr.Markdown(elem_id="map-info")
+            selected = gr.Gallery(label="Selected faces", columns=8, height=260, elem_id="selected")
+            neighbours = gr.Gallery(label="Nearest neighbours of your uploaded face", columns=8, height=160)
         with gr.Tab("Samples"):
             with gr.Row():
                 count = gr.Slider(1, 64, value=16, step=1, label="Faces")
@@ -217,7 +286,18 @@ def build_demo() -> gr.Blocks:
         reset_button.click(lambda name, b: [slider_face(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
                            [face, *sliders], api_name="reset")
         upload.upload(reconstruct, [model_name, upload],
-                      [original, reconstruction, recon_info, base, face, *sliders], api_name="reconstruct")
+                      [original, reconstruction, recon_info, base, face, *sliders], api_name="reconstruct"
+                      ).success(place_upload, [model_name, base, map_name, colour_by], [map_view, neighbours],
+                                api_name="place_upload")
+        model_name.change(map_controls, model_name, [map_name, colour_by], api_name=False).then(
+            show_map, [model_name, map_name, colour_by], map_view, api_name=False)
+        demo.load(map_controls, model_name, [map_name, colour_by], api_name=False).then(
+            show_map, [model_name, map_name, colour_by], map_view, api_name=False)
+        gr.on([map_name.input, colour_by.input], show_map, [model_name, map_name, colour_by], map_view,
+              api_name="map_data")
+        map_view.select(map_select, model_name, [base, face, *sliders, selected, map_info], api_name=False)
+        gr.api(map_point, api_name="map_point")
+        gr.api(map_selection, api_name="map_selection")
         upload_a.upload(encode_upload, [model_name, upload_a], start, api_name="encode_a")
         upload_b.upload(encode_upload, [model_name, upload_b], end, api_name="encode_b")
         use_a.click(current_latent, [model_name, base, *sliders], start, api_name=False)

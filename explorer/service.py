@@ -143,3 +143,62 @@ class Explorer:
             lines.append(" · ".join(f"{k.removeprefix('test_').replace('_', ' ')} {v:.4g}"
                                     for k, v in figures.items() if isinstance(v, (int, float))))
         return "\n\n".join(lines)
+
+    # ── the map ──────────────────────────────────────────────────────────────────────────────────────
+    def map_options(self, name: str) -> tuple[list[str], list[str]]:
+        """Which 2-D maps and which colourings this model's atlas offers."""
+        atlas = self.model(name).atlas
+        colourings = ["cluster", "split"] + [k for k, v in atlas.tags.items() if (v != "").any()]
+        return [m for m in ("umap", "tsne", "pca") if m in atlas.maps], colourings
+
+    def map_data(self, name: str, map_name: str, colour_by: str) -> dict:
+        """Everything the browser needs to draw the map: coordinates, a category code per point, the category
+        names. Point i of the payload is atlas row i (the browser sends these indices back)."""
+        atlas = self.model(name).atlas
+        maps, colourings = self.map_options(name)
+        if map_name not in maps or colour_by not in colourings:
+            raise ValueError(f"choose a map from {maps} and a colouring from {colourings}")
+        if colour_by == "cluster":  # numeric order: cluster 2 before cluster 10
+            codes = atlas.cluster.astype(int)
+            categories = np.array([f"cluster {c}" for c in range(int(codes.max()) + 1)])
+        else:
+            labels = (np.where(atlas.is_test, "test", "train") if colour_by == "split"
+                      else np.where(atlas.tags[colour_by] == "", "(untagged)", atlas.tags[colour_by]))
+            categories, codes = np.unique(labels, return_inverse=True)
+        xy = atlas.maps[map_name]
+        return {"model": name, "map": map_name, "colour_by": colour_by, "count": len(xy),
+                "x": np.round(xy[:, 0].astype(float), 3).tolist(), "y": np.round(xy[:, 1].astype(float), 3).tolist(),
+                "codes": codes.astype(int).tolist(), "categories": categories.tolist(), "highlight": None}
+
+    def point(self, name: str, index: int) -> tuple[np.ndarray, np.ndarray, str]:
+        """Atlas row ``index``: its latent, its decoded face and a one-line description."""
+        atlas = self.model(name).atlas
+        if not 0 <= int(index) < len(atlas):
+            raise ValueError(f"point {index} is not on this map (0…{len(atlas) - 1})")
+        index = int(index)
+        latent = atlas.mu[index].astype(np.float32)
+        tags = ", ".join(f"{k} {v[index]}" for k, v in atlas.tags.items() if v[index])
+        label = (f"{atlas.ids[index]} · {'test' if atlas.is_test[index] else 'train'} · cluster "
+                 f"{atlas.cluster[index]}" + (f" · {tags}" if tags else ""))
+        return latent, self.model(name).decode(latent), label
+
+    def selection(self, name: str, indices: list[int], limit: int = 48) -> list[tuple[np.ndarray, str]]:
+        """Decoded faces of (up to ``limit`` of) the selected points, with their labels."""
+        if not indices:
+            return []
+        chosen = [int(i) for i in indices[:limit]]
+        model = self.model(name)
+        if min(chosen) < 0 or max(chosen) >= len(model.atlas):
+            raise ValueError("the selection names points that are not on this map")
+        faces = model.decode(model.atlas.mu[chosen].astype(np.float32))
+        return [(face, str(model.atlas.ids[i])) for face, i in zip(faces, chosen)]
+
+    def placement(self, name: str, latent: np.ndarray, map_name: str, count: int = 8) -> dict:
+        """Where a latent (an upload's) lands on a map, and its nearest encoded neighbours."""
+        model = self.model(name)
+        latent = check_latent(latent, model.latent_dim)
+        nearest, distances = model.neighbours(latent, count)
+        x, y = model.place_on_map(latent, map_name, count)
+        return {"x": float(x), "y": float(y), "neighbours": [int(i) for i in nearest],
+                "distances": [round(float(d), 4) for d in distances],
+                "ids": [str(model.atlas.ids[i]) for i in nearest]}

@@ -21,6 +21,14 @@ def page(served_app):
         browser.close()
 
 
+def upload_face(page, path) -> None:
+    """Open the Reconstruct tab on a freshly loaded page and upload ``path``."""
+    page.reload(wait_until="load")
+    page.locator("#face img").first.wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Reconstruct").click()
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+
+
 def face_src(page) -> str:
     return page.locator("#face img").first.get_attribute("src") or ""
 
@@ -46,8 +54,7 @@ def test_uploading_a_face_shows_its_reconstruction(page, tmp_path):
     _, image, _, _ = next(synthetic_faces(1, 64, seed=5))
     path = tmp_path / "upload.png"
     image.save(path)
-    page.get_by_role("tab", name="Reconstruct").click()
-    page.locator("#upload input[type=file]").set_input_files(str(path))
+    upload_face(page, path)
     page.locator("#reconstruction img").first.wait_for(timeout=30_000)
     page.get_by_text("PSNR").first.wait_for(timeout=30_000)
 
@@ -55,9 +62,73 @@ def test_uploading_a_face_shows_its_reconstruction(page, tmp_path):
 def test_a_bad_upload_shows_a_message_in_the_page(page, tmp_path):
     path = tmp_path / "broken.png"
     path.write_bytes(b"not an image at all")
-    page.get_by_role("tab", name="Reconstruct").click()
-    upload = page.locator("#upload")
-    if upload.locator("button[aria-label='Clear']").count():
-        upload.locator("button[aria-label='Clear']").first.click()
-    page.locator("#upload input[type=file]").set_input_files(str(path))
+    upload_face(page, path)
     page.get_by_text("not an image this app can read").first.wait_for(timeout=30_000)
+
+
+POINT_ON_SCREEN = """(k) => {
+  const d = document.querySelector('.latent-map');
+  const trace = d.data.find(t => t.customdata && t.customdata.length > k) || d.data[0];
+  const size = d._fullLayout._size, box = d.getBoundingClientRect();
+  return {index: trace.customdata[k],
+          x: box.left + size.l + d._fullLayout.xaxis.l2p(trace.x[k]),
+          y: box.top + size.t + d._fullLayout.yaxis.l2p(trace.y[k])};
+}"""
+
+
+def open_map(page):
+    page.get_by_role("tab", name="Map").click()
+    page.wait_for_selector(".latent-map[data-points]", timeout=30_000)
+    return page.locator(".latent-map")
+
+
+def test_the_map_draws_every_encoded_face_with_webgl(page):
+    view = open_map(page)
+    assert view.get_attribute("data-points") == "600"
+    assert view.get_attribute("data-renderer") == "webgl"
+
+
+def test_hovering_a_point_shows_its_decoded_face(page):
+    open_map(page)
+    point = page.evaluate(POINT_ON_SCREEN, 0)
+    page.mouse.move(point["x"] - 40, point["y"] - 40)
+    page.mouse.move(point["x"], point["y"], steps=5)
+    tip = page.locator(".map-tip img")
+    tip.wait_for(state="visible", timeout=30_000)
+    assert tip.get_attribute("src").startswith("data:image/png;base64,")
+    assert "synthetic/" in page.locator(".map-tip").inner_text()
+
+
+def test_clicking_a_point_loads_its_latent(page):
+    open_map(page)
+    point = page.evaluate(POINT_ON_SCREEN, 1)
+    page.mouse.move(point["x"], point["y"], steps=3)
+    page.mouse.click(point["x"], point["y"])
+    expected = f"synthetic/{point['index']:06d}"
+    page.locator("#map-info").get_by_text(expected).wait_for(timeout=30_000)
+
+
+def test_lasso_selection_fills_the_gallery(page):
+    view = open_map(page)
+    box = view.bounding_box()
+    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["height"] / 5
+    page.mouse.move(cx - r, cy - r)
+    page.mouse.down()
+    for x, y in ((cx + r, cy - r), (cx + r, cy + r), (cx - r, cy + r), (cx - r, cy - r)):
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
+    page.locator("#map-info").get_by_text("faces selected").wait_for(timeout=30_000)
+    assert page.locator("#selected img").count() > 0
+
+
+def test_an_uploaded_face_is_placed_on_the_map(page, tmp_path):
+    from trainer.data.synthetic import synthetic_faces
+
+    _, image, _, _ = next(synthetic_faces(1, 64, seed=21))
+    path = tmp_path / "placed.png"
+    image.save(path)
+    upload_face(page, path)
+    page.get_by_text("PSNR").first.wait_for(timeout=30_000)
+    open_map(page)
+    page.wait_for_function("() => document.querySelector('.latent-map').data.some(t => t.name === 'your face')",
+                           timeout=30_000)
