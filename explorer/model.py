@@ -16,6 +16,9 @@ from trainer.models import INVERSION_DIR, ConvVAE, InversionEncoder, load_model
 from trainer.models.atlas import Atlas, load_atlas
 
 
+REFINE_STEPS = 40  # DCGAN reconstructions: ≈ 1 s on 2 CPU cores at 64×64; the gain is checked in the tests
+
+
 @dataclass(frozen=True)
 class SliderDirection:
     """One slider: moving it by 1 moves the latent by ``scale`` along the unit ``vector``."""
@@ -71,11 +74,28 @@ class ExplorerModel:
         return (torch.randn(self.latent_dim, generator=generator) * float(temperature)).numpy()
 
     # ── encoding ─────────────────────────────────────────────────────────────────────────────────────
-    @torch.inference_mode()
-    def encode(self, image: np.ndarray) -> np.ndarray:
-        """uint8 (C, H, W) at the model's size → μ (D,) (the DCGAN's inversion-encoder code)."""
+    def encode(self, image: np.ndarray, refine_steps: int | None = None) -> np.ndarray:
+        """uint8 (C, H, W) at the model's size → its latent (D,): the VAE's μ; for the DCGAN the inversion
+        encoder's code, then refined by ``refine_steps`` of gradient descent on the pixel error (the
+        "hybrid" GAN inversion of Zhu et al. 2016: the encoder starts close, optimisation closes the gap)."""
         x = torch.from_numpy(image).float().div(255).unsqueeze(0)
-        return self.encoder.encode(x)[0][0].numpy().astype(np.float32)
+        with torch.inference_mode():
+            z = self.encoder.encode(x)[0]
+        steps = (0 if self.is_vae else REFINE_STEPS) if refine_steps is None else refine_steps
+        if steps:
+            z = self._refine(z.clone(), x, steps)
+        return z[0].detach().numpy().astype(np.float32)
+
+    def _refine(self, z: torch.Tensor, target: torch.Tensor, steps: int) -> torch.Tensor:
+        z.requires_grad_(True)
+        optimizer = torch.optim.Adam([z], lr=0.05)
+        self.model.requires_grad_(False)
+        for _ in range(steps):
+            loss = torch.nn.functional.mse_loss(self.model.decode(z), target) + 1e-3 * z.pow(2).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return z
 
     # ── slider directions ────────────────────────────────────────────────────────────────────────────
     @cached_property

@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
@@ -77,3 +78,20 @@ def test_embedding_a_gan_without_inversion_says_what_to_run(tmp_path, capsys):
     DCGAN(DCGANConfig(image_size=16, latent_dim=8, generator_width=8, discriminator_width=8)).save_pretrained(gan_dir)
     assert main(["embed", "--checkpoint", str(gan_dir), "--data", DATA, "--no-cache"]) == 2
     assert "python -m trainer invert" in capsys.readouterr().err
+
+
+def test_explorer_refines_a_dcgan_reconstruction(inverted, tmp_path):
+    from explorer.model import ExplorerModel
+
+    copy = tmp_path / "gan"
+    shutil.copytree(inverted, copy)
+    assert main(["embed", "--checkpoint", str(copy), "--data", DATA, "--maps", "pca", "--no-cache",
+                 "--min-tag-count", "10"]) == 0
+    explorer = ExplorerModel(copy)
+    # A face the generator can make, so a perfect inversion exists and refinement can only get closer to it.
+    target = explorer.decode(explorer.random_latent(3)).astype(float)
+    image = target.astype(np.uint8).transpose(2, 0, 1)
+    errors = {steps: ((explorer.decode(explorer.encode(image, refine_steps=steps)) - target) ** 2).mean()
+              for steps in (0, 40)}
+    assert errors[40] < 0.25 * errors[0], errors
+    assert np.array_equal(explorer.encode(image), explorer.encode(image, refine_steps=40))  # the default
