@@ -18,7 +18,7 @@ from app_map import data_url, latent_map
 from explorer.errors import CheckpointError, ImageInputError, LatentInputError
 from explorer.render import gif_bytes, grid, png_bytes
 from explorer.service import ATTRIBUTE_SLIDERS, TOP_SLIDERS, Explorer
-from explorer.share import latent_from_json, latent_to_json
+from explorer.share import PageState, latent_from_json, latent_to_json
 
 SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
 UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
@@ -145,6 +145,49 @@ def import_latent(name: str, path):
     return [latent.tolist(), big(face), *[0.0] * SLIDER_COUNT]
 
 
+# ── shareable links ─────────────────────────────────────────────────────────────────────────────────
+@user_errors
+def share_link(name: str, seed: int, temperature: float, base, *offsets, request: gr.Request = None):
+    """A link that reopens this face: model, seed, temperature, slider offsets (and an uploaded base)."""
+    directions = explorer.sliders(name)
+    random = explorer.random_base(name, int(seed), float(temperature))
+    state = PageState(name, int(seed), float(temperature),
+                      {d.name: float(v) for d, v in zip(directions, offsets) if v},
+                      None if np.allclose(as_latent(base), random) else as_latent(base).round(5).tolist())
+    root = str(request.request.base_url) if request is not None else ""
+    return f"[Link to this face]({root}?{state.to_query()}) — copy it to share"
+
+
+def restore_from_url(request: gr.Request):
+    """Page opened with ?state=…: pick its model, seed and temperature; its sliders follow."""
+    query = str(request.query_params) if request is not None else ""
+    if "state=" not in query:
+        return gr.skip(), gr.skip(), gr.skip(), None
+    try:
+        state = PageState.from_query(query)
+    except LatentInputError as error:
+        gr.Warning(str(error))
+        return gr.skip(), gr.skip(), gr.skip(), None
+    if state.model not in explorer.model_names():
+        gr.Warning(f"the link names model '{state.model}', which this app does not have")
+        return gr.skip(), gr.skip(), gr.skip(), None
+    return state.model, state.seed, state.temperature, vars(state)
+
+
+@user_errors
+def apply_url_state(name: str, pending):
+    """After the model loaded: the link's base latent and slider offsets."""
+    if not pending:
+        return [gr.skip()] * (2 + SLIDER_COUNT)
+    directions = [d.name for d in explorer.sliders(name)]
+    offsets = [float(pending["sliders"].get(n, 0.0)) for n in directions]
+    offsets += [0.0] * (SLIDER_COUNT - len(offsets))
+    base = (as_latent(pending["latent"]) if pending.get("latent")
+            else explorer.random_base(name, int(pending["seed"]), float(pending["temperature"])))
+    face, _ = explorer.face(name, base, offsets)
+    return [base.tolist(), big(face), *offsets]
+
+
 # ── the map ─────────────────────────────────────────────────────────────────────────────────────────
 def point_face(request: dict) -> dict:
     """Hover on the map (called from the browser with {model, index}): the decoded face of that point."""
@@ -212,6 +255,10 @@ def build_demo() -> gr.Blocks:
     first = names[0] if names else None
     with gr.Blocks(title="anime-latent-explorer") as demo:
         gr.Markdown("# anime-latent-explorer\nExplore what a VAE and a DCGAN learned from 58k anime faces.")
+        if not names:
+            gr.Markdown(f"**No models found in `{explorer.root}`.** Point the app at a folder of checkpoint "
+                        f"folders with `--checkpoints DIR` or `ANIME_EXPLORER_CHECKPOINTS`.")
+            return demo
         with gr.Row():
             model_name = gr.Dropdown(names, value=first, label="Model", scale=2)
             seed = gr.Number(value=42, precision=0, label="Seed", scale=1)
@@ -275,11 +322,16 @@ def build_demo() -> gr.Blocks:
                 export_button = gr.Button("Export current latent (JSON)")
                 exported = gr.File(label="Latent file")
                 imported = gr.File(label="Import a latent file", file_types=[".json"], type="filepath")
+            link_button = gr.Button("Make a link to this face")
+            link = gr.Markdown(elem_id="share-link")
+        pending = gr.State(None)
 
         # Every operation is a named endpoint; slider drags send only their last value.
         model_outputs = [summary, base, face, *sliders]
         model_name.change(select_model, [model_name, seed, temperature], model_outputs, api_name="select_model")
-        demo.load(select_model, [model_name, seed, temperature], model_outputs, api_name=False)
+        demo.load(restore_from_url, None, [model_name, seed, temperature, pending], api_name=False).then(
+            select_model, [model_name, seed, temperature], model_outputs, api_name=False).then(
+            apply_url_state, [model_name, pending], [base, face, *sliders], api_name=False)
         gr.on([s.change for s in sliders], slider_face, [model_name, base, *sliders], face, api_name="face",
               trigger_mode="always_last", show_progress="hidden")
         random_button.click(random_face, [model_name, seed, temperature], [base, face, *sliders], api_name="random")
@@ -308,6 +360,7 @@ def build_demo() -> gr.Blocks:
         demo.load(evolution_range, model_name, epoch, api_name=False)
         epoch.change(evolution_row, [model_name, epoch], evolution, api_name="evolution",
                      trigger_mode="always_last", show_progress="hidden")
+        link_button.click(share_link, [model_name, seed, temperature, base, *sliders], link, api_name="share_link")
         export_button.click(export_latent, [model_name, base, *sliders], exported, api_name="export_latent")
         imported.upload(import_latent, [model_name, imported], [base, face, *sliders], api_name="import_latent")
     return demo
@@ -316,4 +369,13 @@ def build_demo() -> gr.Blocks:
 demo = build_demo()
 
 if __name__ == "__main__":
-    demo.launch(css=CSS)
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve the anime-latent-explorer app.")
+    parser.add_argument("--checkpoints", type=Path, help=f"folder of model folders (default: {explorer.root})")
+    parser.add_argument("--port", type=int, default=None, help="port (default: Gradio's, 7860)")
+    args = parser.parse_args()
+    if args.checkpoints:
+        explorer = Explorer(args.checkpoints)
+        demo = build_demo()
+    demo.queue(default_concurrency_limit=4).launch(css=CSS, server_port=args.port)

@@ -127,3 +127,14 @@ def test_latent_export_and_import(served, tmp_path):
     bad.write_text("{not json")
     with pytest.raises(Exception, match="not valid JSON"):
         client.predict("tiny-vae", handle_file(str(bad)), api_name="/import_latent")
+
+
+def test_share_link_encodes_the_page_state(served):
+    _, client, _ = served
+    client.predict("tiny-vae", 4, 0.7, api_name="/random")
+    link = client.predict("tiny-vae", 4, 0.7, 1.5, *[0.0] * (SLIDERS - 1), api_name="/share_link")
+    from explorer.share import PageState
+
+    state = PageState.from_query(link.split("?", 1)[1].split(")", 1)[0])
+    assert state.model == "tiny-vae" and state.seed == 4 and state.temperature == 0.7
+    assert list(state.sliders.values()) == [1.5] and state.latent is None

@@ -132,3 +132,16 @@ def test_an_uploaded_face_is_placed_on_the_map(page, tmp_path):
     open_map(page)
     page.wait_for_function("() => document.querySelector('.latent-map').data.some(t => t.name === 'your face')",
                            timeout=30_000)
+
+
+def test_a_shared_link_restores_model_seed_and_sliders(page, served_app, tiny_models):
+    from explorer.service import Explorer
+    from explorer.share import PageState
+
+    first_slider = Explorer(tiny_models).sliders("tiny-vae")[0].name
+    _, url = served_app
+    page.goto(url + "?" + PageState("tiny-vae", seed=11, temperature=0.9, sliders={first_slider: 2.0}).to_query(),
+              wait_until="load")
+    page.wait_for_function("() => { const s = document.querySelector('#slider-0 input[type=range]');"
+                           " return s && Math.abs(parseFloat(s.value) - 2.0) < 1e-6; }", timeout=30_000)
+    assert page.locator("input[type=number]").first.input_value() == "11"
