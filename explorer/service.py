@@ -42,6 +42,7 @@ class Explorer:
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root or os.environ.get(ENV_VAR) or DEFAULT_ROOT)
         self._models: dict[str, ExplorerModel] = {}
+        self._sliders: dict[str, tuple[list[SliderDirection], np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
     def model_names(self) -> list[str]:
@@ -59,17 +60,26 @@ class Explorer:
     # ── sliders ──────────────────────────────────────────────────────────────────────────────────────
     def sliders(self, name: str) -> list[SliderDirection]:
         """The slider set for a model: its top directions, then its named attribute directions."""
-        model = self.model(name)
-        return model.top_directions(TOP_SLIDERS) + model.attribute_directions(ATTRIBUTE_SLIDERS)
+        return self._slider_set(name)[0]
+
+    def _slider_set(self, name: str):
+        """Computed once per model (the spreads project the whole atlas): directions, their stacked
+        vectors and scales, ready for the hot path of a slider drag."""
+        if name not in self._sliders:
+            model = self.model(name)
+            directions = model.top_directions(TOP_SLIDERS) + model.attribute_directions(ATTRIBUTE_SLIDERS)
+            vectors = (np.stack([d.vector for d in directions]) if directions
+                       else np.zeros((0, model.latent_dim), np.float32))
+            self._sliders[name] = (directions, vectors, np.array([d.scale for d in directions], np.float32))
+        return self._sliders[name]
 
     def slider_latent(self, name: str, base: np.ndarray, offsets: list[float]) -> np.ndarray:
-        directions = self.sliders(name)
-        offsets = list(offsets)[: len(directions)]
-        if not directions or not any(offsets):
+        directions, vectors, scales = self._slider_set(name)
+        offsets = np.asarray(list(offsets)[: len(directions)], np.float32)
+        if not offsets.any():
             return base.astype(np.float32)
-        used = directions[: len(offsets)]
-        return apply_directions(base, np.stack([d.vector for d in used]), np.asarray(offsets, np.float32),
-                                np.array([d.scale for d in used], np.float32))
+        used = len(offsets)
+        return apply_directions(base, vectors[:used], offsets, scales[:used])
 
     def face(self, name: str, base: np.ndarray, offsets: list[float]) -> tuple[np.ndarray, np.ndarray]:
         """The face the sliders show, and its latent."""

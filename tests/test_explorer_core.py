@@ -132,3 +132,27 @@ def test_slider_directions(explorer_model):
 def test_discover_models(explorer_model):
     assert discover_models(explorer_model.directory.parent) == [explorer_model.directory]
     assert explorer_model.metrics["epochs"] == 3 and explorer_model.card.startswith("# tiny")
+
+
+def test_service_map_payload_selection_and_placement(explorer_model):
+    from explorer.service import Explorer
+
+    service = Explorer(explorer_model.directory.parent)
+    maps, colourings = service.map_options("tiny")
+    assert maps == ["pca"] and {"cluster", "split", "hair", "eyes"} <= set(colourings)
+    payload = service.map_data("tiny", "pca", "cluster")
+    assert len(payload["x"]) == len(payload["codes"]) == 600
+    assert payload["categories"][:3] == ["cluster 0", "cluster 1", "cluster 2"]
+    assert max(payload["codes"]) < len(payload["categories"])
+    with pytest.raises(ValueError, match="choose a map"):
+        service.map_data("tiny", "umap", "cluster")
+    faces = service.selection("tiny", [0, 5, 7])
+    assert len(faces) == 3 and faces[0][0].shape == (16, 16, 3) and faces[1][1] == "synthetic/000005"
+    with pytest.raises(ValueError, match="not on this map"):
+        service.selection("tiny", [0, 10_000])
+    latent, face, label = service.point("tiny", 7)
+    placed = service.placement("tiny", latent, "pca", count=4)
+    assert placed["neighbours"][0] == 7 and placed["ids"][0] == "synthetic/000007" and "synthetic/000007" in label
+    assert np.allclose([placed["x"], placed["y"]], [payload["x"][7], payload["y"][7]], atol=0.01)
+    assert service.slider_latent("tiny", latent, [0.0] * 16) is not latent
+    assert np.allclose(service.slider_latent("tiny", latent, [0.0] * 16), latent)
