@@ -83,7 +83,7 @@ def reconstruct(name: str, path):
     result = explorer.reconstruct(name, path)
     face, _ = explorer.face(name, result.latent, [])
     message = f"MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB — now the sliders edit this face"
-    return [big(result.original), big(result.reconstruction), message, result.latent.tolist(), face.repeat(UPSCALE, 0).repeat(UPSCALE, 1),
+    return [big(result.original), big(result.reconstruction), message, result.latent.tolist(), big(face),
             *[0.0] * SLIDER_COUNT]
 
 
