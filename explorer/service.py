@@ -20,7 +20,7 @@ from explorer.errors import CheckpointError, ImageInputError
 from explorer.latents import apply_directions, check_latent, interpolate
 from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.render import grid
-from explorer.uploads import read_upload_file
+from explorer.uploads import read_upload, read_upload_file
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 ENV_VAR = "ANIME_EXPLORER_CHECKPOINTS"
@@ -93,11 +93,13 @@ class Explorer:
         return self.model(name).random_latent(seed, temperature)
 
     # ── uploads ──────────────────────────────────────────────────────────────────────────────────────
-    def reconstruct(self, name: str, path) -> Reconstruction:
-        if path is None:
+    def reconstruct(self, name: str, upload: bytes | str | Path | None) -> Reconstruction:
+        """An uploaded file (its bytes, or a path to it) → its latent and reconstruction."""
+        if upload is None:
             raise ImageInputError("choose an image file first")
         model = self.model(name)
-        image = read_upload_file(path, model.image_size, model.image_channels)
+        image = (read_upload(upload, model.image_size, model.image_channels) if isinstance(upload, bytes)
+                 else read_upload_file(upload, model.image_size, model.image_channels))
         latent = model.encode(image)
         recon = model.decode(latent)
         original = image.transpose(1, 2, 0)

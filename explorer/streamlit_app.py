@@ -1,0 +1,193 @@
+"""The Streamlit front end: ``streamlit run explorer/streamlit_app.py``.
+
+Like Streamlit's own demos: ``main()`` plus one ``*_ui()`` function per page; the models live in
+``st.cache_resource``, pure results in ``st.cache_data``; ``@st.fragment`` so a slider reruns only its
+panel. Every operation goes through ``explorer.service.Explorer``, the same core the Gradio app uses.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` puts only this folder on the path
+
+from explorer.errors import CheckpointError, ImageInputError, LatentInputError  # noqa: E402
+from explorer.map_figure import map_figure  # noqa: E402
+from explorer.render import gif_bytes, grid  # noqa: E402
+from explorer.selection import indices_from_selection  # noqa: E402
+from explorer.service import ENV_VAR, Explorer  # noqa: E402
+from explorer.share import latent_from_json, latent_to_json  # noqa: E402
+
+USER_ERRORS = (ImageInputError, LatentInputError, CheckpointError, ValueError)
+UPSCALE = 4
+
+
+@st.cache_resource
+def get_explorer(root: str) -> Explorer:
+    return Explorer(root)
+
+
+@st.cache_data(max_entries=16)
+def map_payload(root: str, name: str, map_name: str, colour_by: str) -> dict:
+    return get_explorer(root).map_data(name, map_name, colour_by)
+
+
+def big(image: np.ndarray, factor: int = UPSCALE) -> np.ndarray:
+    return image.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def set_base(name: str, latent: np.ndarray) -> None:
+    """Make ``latent`` the slider base of model ``name`` and zero its sliders."""
+    st.session_state[f"base-{name}"] = latent.astype(np.float32)
+    for key in [k for k in st.session_state if str(k).startswith(f"slider-{name}-")]:
+        st.session_state[key] = 0.0
+
+
+def base_of(explorer: Explorer, name: str) -> np.ndarray:
+    key = f"base-{name}"
+    if key not in st.session_state:
+        st.session_state[key] = explorer.random_base(name, int(st.session_state.get("seed", 42)))
+    return st.session_state[key]
+
+
+def current_latent(explorer: Explorer, name: str) -> np.ndarray:
+    offsets = [st.session_state.get(f"slider-{name}-{i}", 0.0) for i in range(len(explorer.sliders(name)))]
+    return explorer.slider_latent(name, base_of(explorer, name), offsets)
+
+
+@st.fragment
+def sliders_ui(explorer: Explorer, name: str) -> None:
+    directions = explorer.sliders(name)
+    controls, face_column = st.columns([2, 1])
+    with controls:
+        seed = st.number_input("Seed", value=42, step=1, key="seed")
+        temperature = st.slider("Temperature (truncation < 1)", 0.1, 2.0, 1.0, 0.05, key="temperature")
+        left, right = st.columns(2)
+        if left.button("Random base", key="random"):
+            set_base(name, explorer.random_base(name, int(seed), float(temperature)))
+        if right.button("Reset sliders", key="reset"):
+            set_base(name, base_of(explorer, name))
+        for i, direction in enumerate(directions):
+            label = direction.name + (f" · AUC {direction.score:.2f}" if direction.score is not None else "")
+            st.slider(label, -3.0, 3.0, 0.0, 0.05, key=f"slider-{name}-{i}")
+    offsets = [st.session_state[f"slider-{name}-{i}"] for i in range(len(directions))]
+    face, _ = explorer.face(name, base_of(explorer, name), offsets)
+    face_column.image(big(face), caption="The face the sliders make", width=256)
+
+
+def reconstruct_ui(explorer: Explorer, name: str) -> None:
+    upload = st.file_uploader("Upload a face", key="reconstruct-upload")
+    if upload is None:
+        return
+    try:
+        result = explorer.reconstruct(name, upload.getvalue())
+    except USER_ERRORS as error:
+        st.error(str(error))
+        return
+    left, right = st.columns(2)
+    left.image(big(result.original), caption="As the model sees it", width=256)
+    right.image(big(result.reconstruction), caption=f"Reconstruction · MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB",
+                width=256)
+    st.session_state[f"upload-{name}"] = result.latent
+    if st.button("Edit this face with the sliders", key="use-upload"):
+        set_base(name, result.latent)
+        st.success("The sliders now start from your face.")
+
+
+def interpolate_ui(explorer: Explorer, name: str) -> None:
+    ends = {}
+    columns = st.columns(2)
+    for side, column in zip("AB", columns):
+        upload = column.file_uploader(f"Face {side}", key=f"interp-{side}")
+        if column.button(f"{side} ← current slider face", key=f"interp-use-{side}"):
+            st.session_state[f"interp-latent-{name}-{side}"] = current_latent(explorer, name)
+        if upload is not None:
+            try:
+                st.session_state[f"interp-latent-{name}-{side}"] = explorer.reconstruct(name, upload.getvalue()).latent
+            except USER_ERRORS as error:
+                column.error(str(error))
+        ends[side] = st.session_state.get(f"interp-latent-{name}-{side}")
+    frames = st.slider("Frames", 2, 32, 8, key="frames")
+    mode = st.radio("Path", ["slerp", "lerp"], horizontal=True, key="mode")
+    if ends["A"] is None or ends["B"] is None:
+        st.info("Set both ends: upload two faces, or take the current slider face.")
+        return
+    faces = explorer.interpolation(name, ends["A"], ends["B"], int(frames), mode)
+    st.image(big(grid(faces, columns=min(len(faces), 8)), 2), caption="A → B")
+    st.download_button("Download the GIF", gif_bytes(faces, upscale=UPSCALE), file_name="interpolation.gif",
+                       mime="image/gif", key="gif")
+
+
+def map_ui(explorer: Explorer, name: str) -> None:
+    maps, colourings = explorer.map_options(name)
+    left, right = st.columns(2)
+    map_name = left.radio("Map", maps, horizontal=True, key="map-name")
+    colour_by = right.selectbox("Colour by", colourings, key="colour-by")
+    payload = map_payload(str(explorer.root), name, map_name, colour_by)
+    upload = st.session_state.get(f"upload-{name}")
+    placed = explorer.placement(name, upload, map_name) if upload is not None else None
+    figure = map_figure(payload, (placed["x"], placed["y"]) if placed else None)
+    state = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map")
+    indices = indices_from_selection(state.selection if state else None)
+    if placed:
+        st.caption("Your uploaded face (star) — nearest neighbours: " + ", ".join(placed["ids"]))
+    if not indices:
+        st.caption("Click a point, or draw a box or lasso, to see faces.")
+        return
+    faces = explorer.selection(name, indices)
+    st.write(f"{len(indices):,} selected" + (f", showing {len(faces)}" if len(faces) < len(indices) else ""))
+    st.image([big(face, 2) for face, _ in faces], caption=[label for _, label in faces], width=96)
+    if st.button("Load the first selected face into the sliders", key="load-selected"):
+        set_base(name, explorer.point(name, indices[0])[0])
+        st.success(f"Loaded {faces[0][1]}")
+
+
+def models_ui(explorer: Explorer, name: str) -> None:
+    st.markdown(explorer.summary(name))
+    evolution = explorer.evolution(name)
+    if evolution:
+        epochs = evolution[1]
+        epoch = st.select_slider("Training evolution: epoch", options=epochs, value=epochs[-1], key="epoch")
+        st.image(big(explorer.evolution_row(name, epoch), 2), caption=f"The same latents after epoch {epoch}")
+    latent = current_latent(explorer, name)
+    st.download_button("Export the current latent (JSON)", latent_to_json(latent, name), file_name=f"{name}-latent.json",
+                       mime="application/json", key="export")
+    imported = st.file_uploader("Import a latent (JSON)", type=["json"], key="import")
+    if imported is not None and st.button("Use the imported latent", key="use-import"):
+        try:
+            set_base(name, latent_from_json(imported.getvalue(), explorer.model(name).latent_dim, name))
+            st.success("Imported: the sliders start from it.")
+        except USER_ERRORS as error:
+            st.error(str(error))
+    with st.expander("Model card"):
+        st.markdown(explorer.model(name).card)
+
+
+def main() -> None:
+    st.set_page_config(page_title="anime-latent-explorer", layout="wide")
+    st.title("anime-latent-explorer")
+    explorer = get_explorer(os.environ.get(ENV_VAR) or str(Path(__file__).resolve().parents[1] / "checkpoints"))
+    names = explorer.model_names()
+    if not names:
+        st.error(f"No models found in {explorer.root}; set {ENV_VAR} to a folder of checkpoint folders.")
+        return
+    name = st.sidebar.selectbox("Model", names, key="model")
+    try:
+        explorer.model(name)
+    except CheckpointError as error:
+        st.error(str(error))
+        return
+    st.sidebar.markdown(explorer.summary(name))
+    tabs = st.tabs(["Sliders", "Reconstruct", "Interpolate", "Map", "Models"])
+    for tab, page in zip(tabs, (sliders_ui, reconstruct_ui, interpolate_ui, map_ui, models_ui)):
+        with tab:
+            page(explorer, name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""The Streamlit front end with streamlit.testing (AppTest), over the same tiny model as the Gradio tests."""
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from explorer.selection import indices_from_selection  # noqa: E402
+from explorer.service import ENV_VAR  # noqa: E402
+
+SCRIPT = str(Path(__file__).resolve().parents[1] / "explorer" / "streamlit_app.py")
+
+
+@pytest.fixture
+def app(tiny_models, tmp_path, monkeypatch):
+    root = tmp_path / "models"
+    shutil.copytree(tiny_models, root)
+    shutil.copytree(root / "tiny-vae", root / "tiny-vae-copy")
+    monkeypatch.setenv(ENV_VAR, str(root))
+    at = AppTest.from_file(SCRIPT, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def face_url(at) -> str:
+    return next(img for img in at.image if "sliders make" in " ".join(img.captions)).value[0]
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_moving_a_slider_changes_the_image(app):
+    before = face_url(app)
+    app.slider(key="slider-tiny-vae-0").set_value(2.5).run()
+    assert not app.exception and face_url(app) != before
+    app.slider(key="slider-tiny-vae-0").set_value(0.0).run()
+    assert face_url(app) == before
+
+
+def test_switching_models(app):
+    assert app.selectbox(key="model").options == ["tiny-vae", "tiny-vae-copy"]
+    app.selectbox(key="model").set_value("tiny-vae-copy").run()
+    assert not app.exception
+    assert app.slider(key="slider-tiny-vae-copy-0").value == 0.0
+
+
+def test_upload_reconstructs_and_bad_uploads_are_errors(app):
+    from trainer.data.synthetic import synthetic_faces
+
+    _, face, _, _ = next(synthetic_faces(1, 64, seed=2))
+    app.file_uploader(key="reconstruct-upload").upload("face.png", png(face), "image/png").run()
+    assert not app.exception
+    assert any("PSNR" in " ".join(img.captions) for img in app.image)
+    app.file_uploader(key="reconstruct-upload").clear().upload("bad.png", b"not an image", "image/png").run()
+    assert not app.exception
+    assert any("not an image" in e.value for e in app.error)
+
+
+def test_interpolation_from_the_current_face(app):
+    app.button(key="interp-use-A").click().run()
+    app.slider(key="slider-tiny-vae-0").set_value(3.0).run()
+    app.button(key="interp-use-B").click().run()
+    assert not app.exception
+    assert any("A → B" in " ".join(img.captions) for img in app.image)
+
+
+def test_selection_indices_come_from_customdata_whatever_the_trace():
+    selection = {"points": [
+        {"curve_number": 2, "point_index": 0, "customdata": 57},
+        {"curve_number": 0, "point_index": 0, "customdata": [3]},
+        {"curve_number": 5, "point_index": 0},  # the "your face" star: no atlas row
+        {"curve_number": 2, "point_index": 0, "customdata": 57},
+    ], "point_indices": [0, 0, 0], "box": [], "lasso": []}
+    assert indices_from_selection(selection) == [57, 3]
+    assert indices_from_selection(None) == [] and indices_from_selection({"points": []}) == []
+
+
+def test_map_figure_traces_carry_atlas_indices(tiny_models):
+    from explorer.map_figure import map_figure
+    from explorer.service import Explorer
+
+    payload = Explorer(tiny_models).map_data("tiny-vae", "pca", "hair")
+    figure = map_figure(payload, highlight=(0.0, 0.0))
+    indices = sorted(i for trace in figure.data[:-1] for i in trace.customdata)
+    assert indices == list(range(payload["count"]))
+    for trace in figure.data[:-1]:  # each point sits where the payload put that atlas row
+        k = len(trace.customdata) // 2
+        assert np.isclose(trace.x[k], payload["x"][trace.customdata[k]])
+    assert figure.data[-1].name == "your face" and figure.data[0].type == "scattergl"

@@ -1,0 +1,63 @@
+"""The Streamlit app served for real (`streamlit run`) in headless Chromium: it loads, and a slider drag
+changes the face."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+from app_fixtures import free_port  # noqa: E402
+from test_browser import ARGS, CHROMIUM  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def streamlit_url(tiny_models):
+    port = free_port()
+    env = {**os.environ, "ANIME_EXPLORER_CHECKPOINTS": str(tiny_models)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "explorer/streamlit_app.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.3)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_streamlit_page_loads_and_a_slider_drag_changes_the_face(streamlit_url):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(streamlit_url, wait_until="load")
+        face = page.locator("[data-testid='stImage']", has_text="sliders make").locator("img")
+        face.wait_for(timeout=60_000)
+        before = face.get_attribute("src")
+        # [0] is the temperature slider; [1] the first latent direction, its thumb in the middle (value 0).
+        track = page.locator("[data-testid='stSlider'] [role='group'] > div").nth(1)
+        box = track.bounding_box()
+        middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(middle_x, middle_y)
+        page.mouse.down()
+        page.mouse.move(middle_x + box["width"] * 0.3, middle_y, steps=10)
+        page.mouse.up()
+        page.wait_for_function(
+            "(old) => { const box = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+            ".find(e => e.innerText.includes('sliders make')); const img = box && box.querySelector('img');"
+            " return img && img.src !== old; }", arg=before, timeout=60_000)
+        assert float(page.locator("[data-testid='stSlider'] input[type=range]").nth(1).input_value()) > 0.5
+        browser.close()
