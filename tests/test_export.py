@@ -48,6 +48,8 @@ def test_export_refuses_to_replace_a_better_model_and_drops_a_stale_atlas(run, t
     assert load_atlas(shipped).mu.shape == (300, 16)
     assert main(["export", "--run", str(run), "--out", str(shipped)]) == 2
     assert "--force" in capsys.readouterr().err
+    assert main(["export", "--run", str(run), "--out", str(shipped), "--force"]) == 0
+    assert load_atlas(shipped).mu.shape == (300, 16)  # same weights again: the atlas stays valid
     assert main(["export", "--run", str(run), "--out", str(shipped), "--force", "--dtype", "float32"]) == 0
     assert not (shipped / "atlas.npz").exists()  # it described the old weights
     assert json.loads((shipped / "config.json").read_text())["weights_dtype"] == "float32"

@@ -21,7 +21,7 @@ from trainer.atomic import atomic_write_json, atomic_write_text
 from trainer.export_card import model_card
 from trainer.models import INVERSION_DIR, load_model, read_checkpoint_config
 from trainer.models.atlas import ATLAS_NAME, MANIFEST_NAME
-from trainer.models.checkpoint import CheckpointError
+from trainer.models.checkpoint import WEIGHTS_NAME, CheckpointError, sha256_of_file
 from trainer.run_dir import RunDir
 
 log = logging.getLogger("trainer")
@@ -67,14 +67,17 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     if not force and not is_better(figures, out / "metrics.json"):
         raise CheckpointError(f"{out} already ships a model at least as good; pass --force to replace it")
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (ATLAS_NAME, MANIFEST_NAME):  # made from the old weights: embed again after exporting
-        (out / stale).unlink(missing_ok=True)
-    shutil.rmtree(out / INVERSION_DIR, ignore_errors=True)  # inverted the old generator: invert again
 
     extra = {k: meta[k] for k in ("training", "data") if k in meta}
     extra["training"] = {**extra.get("training", {}), "wall_time_s": figures.get("wall_time_s",
                          extra.get("training", {}).get("wall_time_s"))}
+    old_weights = sha256_of_file(out / WEIGHTS_NAME) if (out / WEIGHTS_NAME).is_file() else None
     model.save_pretrained(out, dtype=DTYPES[dtype], extra=extra)
+    if sha256_of_file(out / WEIGHTS_NAME) != old_weights:
+        # The atlas and the inversion encoder described the old weights: embed (and invert) again.
+        for stale in (ATLAS_NAME, MANIFEST_NAME):
+            (out / stale).unlink(missing_ok=True)
+        shutil.rmtree(out / INVERSION_DIR, ignore_errors=True)
     storage_error = decode_difference(model, load_model(out))
 
     epochs = len(list(run.samples.glob("epoch_*.png")))

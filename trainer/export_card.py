@@ -10,6 +10,14 @@ def _duration(seconds) -> str:
     return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min {rest % 60:02d} s"
 
 
+def split_of(source: dict) -> str:
+    """How a source was split (recorded since provenance carried it; inferred for older checkpoints)."""
+    if "split" in source:
+        return source["split"]
+    return ("the source's official train/test split" if source["spec"].startswith("fashion-mnist")
+            else "sha1(id): 20% test")
+
+
 def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
@@ -45,8 +53,8 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         "## Data",
         "",
         *[f"- `{s['spec']}`: {s['images']:,} images ({s.get('skipped', 0)} unreadable skipped)" for s in sources],
-        f"- {data.get('train_images', '?'):,} train / {data.get('test_images', '?'):,} test images; "
-        f"split: {data.get('split', 'official')}",
+        f"- {data.get('train_images', '?'):,} train / {data.get('test_images', '?'):,} test images; split: "
+        + "; ".join(sorted({split_of(s) for s in sources})),
         "- the folder holds no dataset images: `samples.png` and `evolution.png` are decoded from a fixed latent",
         "",
         "## Training",

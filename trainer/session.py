@@ -111,7 +111,7 @@ class Session:
                          "torch_version": torch.__version__, "wall_time_s": self.wall_time_s()},
             "data": {"sources": self.data.provenance, "images": len(self.data),
                      "train_images": int((~self.data.is_test).sum()), "test_images": int(self.data.is_test.sum()),
-                     "split": f"sha1(id) < {self.train.test_fraction} of 2^64 is test"},
+                     "split": "; ".join(sorted({p["split"] for p in self.data.provenance}))},
         }
 
     def finish(self, final_row: dict) -> dict:

@@ -59,7 +59,9 @@ def combine(parts: list[SourceImages], test_fraction: float) -> ImageData:
     tags = {k: [v for p in parts for v in p.tags.get(k, [None] * len(p.ids))] for k in keys}
     factors = np.concatenate([p.factors for p in parts]) if all(p.factors is not None for p in parts) else None
     provenance = [
-        {"spec": p.spec, "name": p.name, "images": len(p.ids), "skipped": p.skipped} for p in parts
+        {"spec": p.spec, "name": p.name, "images": len(p.ids), "skipped": p.skipped,
+         "split": "the source's official train/test split" if p.fixed_split is not None
+         else f"sha1(id): {test_fraction:.0%} test"} for p in parts
     ]
     return ImageData(
         images=torch.from_numpy(np.concatenate([p.images for p in parts])),
