@@ -29,6 +29,16 @@ def upload_face(page, path) -> None:
     page.locator("#upload input[type=file]").set_input_files(str(path))
 
 
+def synthetic_face_file(folder, seed: int):
+    """A synthetic face (drawn by code, not a dataset image) saved as a PNG to upload."""
+    from trainer.data.synthetic import synthetic_faces
+
+    _, image, _, _ = next(synthetic_faces(1, 64, seed=seed))
+    path = folder / f"face-{seed}.png"
+    image.save(path)
+    return path
+
+
 def face_src(page) -> str:
     return page.locator("#face img").first.get_attribute("src") or ""
 
@@ -49,12 +59,7 @@ def test_dragging_a_slider_changes_the_face(page):
 
 
 def test_uploading_a_face_shows_its_reconstruction(page, tmp_path):
-    from trainer.data.synthetic import synthetic_faces
-
-    _, image, _, _ = next(synthetic_faces(1, 64, seed=5))
-    path = tmp_path / "upload.png"
-    image.save(path)
-    upload_face(page, path)
+    upload_face(page, synthetic_face_file(tmp_path, 5))
     page.locator("#reconstruction img").first.wait_for(timeout=30_000)
     page.get_by_text("PSNR").first.wait_for(timeout=30_000)
 
@@ -122,12 +127,7 @@ def test_lasso_selection_fills_the_gallery(page):
 
 
 def test_an_uploaded_face_is_placed_on_the_map(page, tmp_path):
-    from trainer.data.synthetic import synthetic_faces
-
-    _, image, _, _ = next(synthetic_faces(1, 64, seed=21))
-    path = tmp_path / "placed.png"
-    image.save(path)
-    upload_face(page, path)
+    upload_face(page, synthetic_face_file(tmp_path, 21))
     page.get_by_text("PSNR").first.wait_for(timeout=30_000)
     open_map(page)
     page.wait_for_function("() => document.querySelector('.latent-map').data.some(t => t.name === 'your face')",
