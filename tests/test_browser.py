@@ -81,6 +81,22 @@ POINT_ON_SCREEN = """(k) => {
 }"""
 
 
+ISOLATED_POINT = """() => {
+  // The point farthest from any other on screen, so that a click cannot land on a neighbour drawn above it.
+  const d = document.querySelector('.latent-map');
+  const size = d._fullLayout._size, box = d.getBoundingClientRect(), pts = [];
+  d.data.forEach(t => (t.customdata || []).forEach((c, k) => pts.push({index: c,
+    x: box.left + size.l + d._fullLayout.xaxis.l2p(t.x[k]), y: box.top + size.t + d._fullLayout.yaxis.l2p(t.y[k])})));
+  let best = pts[0], bestGap = -1;
+  for (const p of pts) {
+    let gap = Infinity;
+    for (const q of pts) if (q !== p) gap = Math.min(gap, Math.hypot(p.x - q.x, p.y - q.y));
+    if (gap > bestGap) { bestGap = gap; best = p; }
+  }
+  return best;
+}"""
+
+
 def open_map(page):
     page.get_by_role("tab", name="Map").click()
     page.wait_for_selector(".latent-map[data-points]", timeout=30_000)
@@ -106,10 +122,12 @@ def test_hovering_a_point_shows_its_decoded_face(page):
 
 def test_clicking_a_point_loads_its_latent(page):
     open_map(page)
-    point = page.evaluate(POINT_ON_SCREEN, 1)
-    page.mouse.move(point["x"], point["y"], steps=3)
-    page.mouse.click(point["x"], point["y"])
+    point = page.evaluate(ISOLATED_POINT)
     expected = f"synthetic/{point['index']:06d}"
+    page.mouse.move(point["x"], point["y"], steps=3)
+    # As a person does: hover until the tooltip shows the face, then click (Plotly clicks the hovered point).
+    page.locator(".map-tip").get_by_text(expected).wait_for(timeout=30_000)
+    page.mouse.click(point["x"], point["y"])
     page.locator("#map-info").get_by_text(expected).wait_for(timeout=30_000)
 
 
