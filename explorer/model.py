@@ -78,7 +78,7 @@ class ExplorerModel:
         """uint8 (C, H, W) at the model's size → its latent (D,): the VAE's μ; for the DCGAN the inversion
         encoder's code, then refined by ``refine_steps`` of gradient descent on the pixel error (the
         "hybrid" GAN inversion of Zhu et al. 2016: the encoder starts close, optimisation closes the gap)."""
-        x = torch.from_numpy(image).float().div(255).unsqueeze(0)
+        x = torch.tensor(image, dtype=torch.float32).div(255).unsqueeze(0)  # copies: uploads are read-only
         with torch.inference_mode():
             z = self.encoder.encode(x)[0]
         steps = (0 if self.is_vae else REFINE_STEPS) if refine_steps is None else refine_steps
