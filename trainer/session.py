@@ -61,6 +61,16 @@ class Session:
         generator = torch.Generator().manual_seed(self.train.seed)
         return torch.randn(self.train.sample_count, latent_dim, generator=generator).to(self.runtime.device)
 
+    @torch.no_grad()
+    def decode_fixed(self, z: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] from the model in eval mode (BatchNorm running statistics, as served)."""
+        was_training = self.model.training
+        self.model.eval()
+        with self.runtime.autocast():
+            images = self.model.decode(z).float()
+        self.model.train(was_training)
+        return images
+
     def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
         """DistributedDataParallel when launched by torchrun; the module itself otherwise."""
         if not self.runtime.distributed:

@@ -26,7 +26,7 @@ def train_dcgan(session: Session) -> dict:
         opt_g.load_state_dict(session.optimizer_states["generator"])
         opt_d.load_state_dict(session.optimizer_states["discriminator"])
     fixed_z = session.fixed_latent(gan.latent_dim)
-    session.save_epoch_zero_samples(generate_eval(gan, fixed_z, runtime))
+    session.save_epoch_zero_samples(session.decode_fixed(fixed_z))
     row: dict = {}
 
     for epoch in range(session.start_epoch, cfg.epochs):
@@ -88,21 +88,10 @@ def train_dcgan(session: Session) -> dict:
         row.update(evaluate_dcgan(gan, session, fixed_z))
         row["images_per_s"] = round(speed, 1) if speed else ""
         session.finish_epoch(epoch, row, {"generator": opt_g, "discriminator": opt_d},
-                             generate_eval(gan, fixed_z, runtime), None, curves=["d_loss", "g_loss"])
+                             session.decode_fixed(fixed_z), None, curves=["d_loss", "g_loss"])
         if session.reached_max_steps():
             break
     return session.finish(row)
-
-
-@torch.no_grad()
-def generate_eval(gan: DCGAN, z: torch.Tensor, runtime) -> torch.Tensor:
-    """Images in [0, 1] from the generator in eval mode (BatchNorm running statistics, as served)."""
-    was_training = gan.training
-    gan.eval()
-    with runtime.autocast():
-        images = gan.decode(z).float()
-    gan.train(was_training)
-    return images
 
 
 @torch.no_grad()

@@ -21,7 +21,7 @@ def train_vae(session: Session) -> dict:
     if session.optimizer_states:
         optimizer.load_state_dict(session.optimizer_states["vae"])
     fixed_z = session.fixed_latent(vae.latent_dim)
-    session.save_epoch_zero_samples(decode_eval(vae, fixed_z, runtime))
+    session.save_epoch_zero_samples(session.decode_fixed(fixed_z))
     row: dict = {}
 
     for epoch in range(session.start_epoch, cfg.epochs):
@@ -62,22 +62,12 @@ def train_vae(session: Session) -> dict:
         row.update(evaluate_vae(vae, session, beta=annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs)))
         row.update({"beta": annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs),
                     "images_per_s": round(speed, 1) if speed else ""})
-        session.finish_epoch(epoch, row, {"vae": optimizer}, decode_eval(vae, fixed_z, runtime),
+        session.finish_epoch(epoch, row, {"vae": optimizer}, session.decode_fixed(fixed_z),
                              reconstruction_pairs(vae, session), curves=["loss", "recon", "kl"])
         if session.reached_max_steps():
             break
     # The trivial predictor the reconstructions must beat, recorded beside the final figures.
     return session.finish({**row, "mean_image_test_mse": mean_image_mse(session)})
-
-
-@torch.no_grad()
-def decode_eval(vae: ConvVAE, z: torch.Tensor, runtime) -> torch.Tensor:
-    was_training = vae.training
-    vae.eval()
-    with runtime.autocast():
-        images = vae.decode(z).float()
-    vae.train(was_training)
-    return images
 
 
 @torch.no_grad()
