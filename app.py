@@ -190,12 +190,16 @@ def apply_url_state(name: str, pending):
 
 # ── the map ─────────────────────────────────────────────────────────────────────────────────────────
 def point_face(request: dict) -> dict:
-    """Hover on the map (called from the browser with {model, index}): the decoded face of that point."""
+    """Hover on the map (called from the browser with {model, index}): the decoded face of that point, and
+    the original image beside it when the app was given a local copy of the data (--data)."""
     try:
-        _, face, label = explorer.point(str(request["model"]), int(request["index"]))
+        name, index = str(request["model"]), int(request["index"])
+        _, face, label = explorer.point(name, index)
+        original = explorer.original(name, index)
     except (CheckpointError, ValueError, KeyError, TypeError) as error:
-        return {"image": "", "label": str(error)}
-    return {"image": data_url(png_bytes(face, upscale=2)), "label": label}
+        return {"image": "", "original": "", "label": str(error)}
+    return {"image": data_url(png_bytes(face, upscale=2)), "label": label,
+            "original": "" if original is None else data_url(png_bytes(original, upscale=2))}
 
 
 @user_errors
@@ -317,6 +321,8 @@ def build_demo() -> gr.Blocks:
             last_epoch = max([max(found[1]) for n in names if (found := explorer.evolution(n))] or [1])
             epoch = gr.Slider(0, last_epoch, value=last_epoch, step=1, label="Training evolution: epoch")
             evolution = gr.Image(label="The same latents after this epoch", interactive=False, format="png")
+        with gr.Tab("Results"):
+            gr.Markdown(explorer.results(), elem_id="results")
         with gr.Tab("Share"):
             with gr.Row():
                 export_button = gr.Button("Export current latent (JSON)")
@@ -374,8 +380,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve the anime-latent-explorer app.")
     parser.add_argument("--checkpoints", type=Path, help=f"folder of model folders (default: {explorer.root})")
     parser.add_argument("--port", type=int, default=None, help="port (default: Gradio's, 7860)")
+    parser.add_argument("--data", action="append", default=None, metavar="PATH",
+                        help="local copy of the dataset (folder, .zip or fashion-mnist[:DIR]; repeatable): "
+                             "the map shows each point's original image beside its decoding")
     args = parser.parse_args()
-    if args.checkpoints:
-        explorer = Explorer(args.checkpoints)
+    if args.checkpoints or args.data:
+        try:
+            explorer = Explorer(args.checkpoints, args.data)
+        except ValueError as error:
+            parser.exit(2, f"error: {error}\n")
         demo = build_demo()
     demo.queue(default_concurrency_limit=4).launch(css=CSS, server_port=args.port)

@@ -18,9 +18,10 @@ CSS = """
 .map-wrap { position: relative; }
 .latent-map { width: 100%; height: 560px; }
 .map-tip { position: absolute; display: none; pointer-events: none; background: #fff; border: 1px solid #ccc;
-           border-radius: 6px; padding: 4px; font-size: 12px; max-width: 220px; z-index: 10;
+           border-radius: 6px; padding: 4px; font-size: 12px; max-width: 280px; z-index: 10;
            box-shadow: 0 2px 8px rgba(0,0,0,.2); }
-.map-tip img { width: 128px; height: 128px; image-rendering: pixelated; display: block; }
+.map-tip img { width: 128px; height: 128px; image-rendering: pixelated; display: inline-block; vertical-align: top; }
+.map-tip img + img { margin-left: 4px; }
 """
 # Runs once when the widget mounts; `watch` redraws whenever Python sends a new payload (another map,
 # colouring, model, or an uploaded face to mark). Hover asks the server for the decoded face of the point.
@@ -66,7 +67,9 @@ function draw() {
     tip.style.top = (ev.event.clientY - box.top + 14) + 'px';
     server.point_face({model: v.model, index: p.customdata}).then(r => {
       if (seq !== hoverSeq) return;
-      tip.innerHTML = '<img alt="decoded face" src="' + r.image + '"><div>' + r.label + '</div>';
+      tip.innerHTML = '<img alt="decoded face" src="' + r.image + '">' +
+        (r.original ? '<img alt="original image" src="' + r.original + '">' : '') +
+        '<div>' + (r.original ? 'decoded · original — ' : '') + r.label + '</div>';
       tip.style.display = 'block';
     });
   });

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,10 @@ from PIL import Image
 from explorer.errors import CheckpointError, ImageInputError
 from explorer.latents import apply_directions, check_latent, interpolate
 from explorer.model import ExplorerModel, SliderDirection, discover_models
+from explorer.originals import ENV_VAR as DATA_ENV_VAR, LocalOriginals
 from explorer.render import grid
 from explorer.uploads import read_upload, read_upload_file
+from trainer.metrics.report import results_table
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 ENV_VAR = "ANIME_EXPLORER_CHECKPOINTS"
@@ -39,8 +42,19 @@ class Reconstruction:
 class Explorer:
     """The models under one folder (``$ANIME_EXPLORER_CHECKPOINTS`` or ``checkpoints/``), loaded on first use."""
 
-    def __init__(self, root: Path | str | None = None):
+    def __init__(self, root: Path | str | None = None, data: list[str] | None = None):
+        """``data``: a local copy of the dataset (folders, zips, fashion-mnist[:DIR]; default
+        ``$ANIME_EXPLORER_DATA``, paths separated by ``os.pathsep``) to show originals beside decodings."""
         self.root = Path(root or os.environ.get(ENV_VAR) or DEFAULT_ROOT)
+        if data is None:  # from the environment: a wrong path is reported, not fatal to serving
+            data = [p for p in os.environ.get(DATA_ENV_VAR, "").split(os.pathsep) if p]
+            try:
+                self.originals = LocalOriginals(data)
+            except ValueError as error:
+                print(f"warning: ${DATA_ENV_VAR} ignored: {error}", file=sys.stderr)
+                self.originals = LocalOriginals([])
+        else:
+            self.originals = LocalOriginals(data)
         self._models: dict[str, ExplorerModel] = {}
         self._sliders: dict[str, tuple[list[SliderDirection], np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
@@ -154,7 +168,28 @@ class Explorer:
         if figures:
             lines.append(" · ".join(f"{k.removeprefix('test_').replace('_', ' ')} {v:.4g}"
                                     for k, v in figures.items() if isinstance(v, (int, float))))
+        evaluation = metrics.get("evaluation")
+        if evaluation:
+            g, r = evaluation["generation"], evaluation["reconstruction"]
+            lines.append(f"FID {g['fid']:.1f} · KID×10³ {1e3 * g['kid']['mean']:.1f} · precision {g['precision']:.3f} · "
+                         f"recall {g['recall']:.3f} ({g['samples']:,} samples vs {g['reference']['images']:,} "
+                         f"{g['reference']['split']} images) · test PSNR {r['psnr']:.2f} dB · SSIM {r['ssim']:.3f} · "
+                         f"Inception Score: not available ({evaluation['inception_score']['reason']})")
         return "\n\n".join(lines)
+
+    def results(self) -> str:
+        """Markdown table of every evaluated model beside seed 002's published figures."""
+        models = {}
+        for folder in discover_models(self.root):
+            try:
+                models[folder.name] = json.loads((folder / "metrics.json").read_text())
+            except (OSError, ValueError):
+                continue
+        table = results_table(models)
+        return (f"{table}\n\nFID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
+                "real training images (counts in the last column). Seed 002 did not state its sample counts or "
+                "reference set, so its figures are a guide, not a like-for-like comparison. Inception Score: "
+                "not available offline (the FID network has no classifier head).")
 
     # ── the map ──────────────────────────────────────────────────────────────────────────────────────
     def map_options(self, name: str) -> tuple[list[str], list[str]]:
@@ -193,6 +228,16 @@ class Explorer:
         label = (f"{atlas.ids[index]} · {'test' if atlas.is_test[index] else 'train'} · cluster "
                  f"{atlas.cluster[index]}" + (f" · {tags}" if tags else ""))
         return latent, self.model(name).decode(latent), label
+
+    def original(self, name: str, index: int) -> np.ndarray | None:
+        """The dataset image behind map point ``index`` from the local data, as the model saw it (None: the
+        app was not given the data, or the data does not hold that image)."""
+        if not self.originals:
+            return None
+        model = self.model(name)
+        if not 0 <= int(index) < len(model.atlas):
+            raise ValueError(f"point {index} is not on this map (0…{len(model.atlas) - 1})")
+        return self.originals.original(model.atlas.ids[int(index)], model.image_size, model.image_channels)
 
     def selection(self, name: str, indices: list[int], limit: int = 48) -> list[tuple[np.ndarray, str]]:
         """Decoded faces of (up to ``limit`` of) the selected points, with their labels."""

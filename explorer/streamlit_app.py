@@ -164,6 +164,8 @@ def models_ui(explorer: Explorer, name: str) -> None:
             st.success("Imported: the sliders start from it.")
         except USER_ERRORS as error:
             st.error(str(error))
+    with st.expander("Results of every model (FID, KID, precision/recall, reconstruction)"):
+        st.markdown(explorer.results())
     with st.expander("Model card"):
         st.markdown(explorer.model(name).card)
 

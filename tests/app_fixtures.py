@@ -11,13 +11,15 @@ DATA = "synthetic:600"
 
 
 def build_models_root(root: Path) -> Path:
-    """checkpoints-like folder with one tiny VAE (trained 3 epochs, exported, embedded)."""
+    """checkpoints-like folder with one tiny VAE (trained 3 epochs, exported, embedded, evaluated)."""
     models = root / "models"
     assert main(["train", "--preset", "vae-tiny", "--data", DATA, "--epochs", "3", "--out", str(root / "run"),
                  "--no-cache"]) == 0
     assert main(["export", "--run", str(root / "run"), "--out", str(models / "tiny-vae")]) == 0
     assert main(["embed", "--checkpoint", str(models / "tiny-vae"), "--data", DATA, "--maps", "pca", "umap",
                  "--no-cache", "--min-tag-count", "10"]) == 0
+    assert main(["evaluate", "--checkpoint", str(models / "tiny-vae"), "--data", DATA, "--num-samples", "16",
+                 "--no-cache"]) == 0
     return models
 
 

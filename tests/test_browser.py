@@ -163,3 +163,14 @@ def test_a_shared_link_restores_model_seed_and_sliders(page, served_app, tiny_mo
     page.wait_for_function("() => { const s = document.querySelector('#slider-0 input[type=range]');"
                            " return s && Math.abs(parseFloat(s.value) - 2.0) < 1e-6; }", timeout=30_000)
     assert page.locator("input[type=number]").first.input_value() == "11"
+
+
+def test_the_results_tab_shows_the_evaluation_table(page, tiny_models):
+    import json
+
+    fid = json.loads((tiny_models / "tiny-vae" / "metrics.json").read_text())["evaluation"]["generation"]["fid"]
+    page.get_by_role("tab", name="Results").click()
+    table = page.locator("#results table").first
+    table.wait_for(timeout=30_000)
+    text = table.inner_text()
+    assert "tiny-vae" in text and f"{fid:.1f}" in text and "seed 002 DCGAN" in text

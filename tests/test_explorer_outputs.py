@@ -39,3 +39,17 @@ def test_page_state_survives_a_url():
     for bad in ("", "state=!!!", "state=" + "e30", PageState("m", temperature=9).to_query()):
         with pytest.raises(LatentInputError):
             PageState.from_query(bad)
+
+
+def test_the_results_table_and_summary_carry_the_evaluation(tiny_models):
+    import json
+
+    from explorer.service import Explorer
+
+    explorer = Explorer(tiny_models)
+    evaluation = json.loads((tiny_models / "tiny-vae" / "metrics.json").read_text())["evaluation"]
+    fid = evaluation["generation"]["fid"]
+    assert f"| `tiny-vae` | {fid:.1f} |" in explorer.results()
+    assert "seed 002 DCGAN (reference) | 45.3" in explorer.results()
+    summary = explorer.summary("tiny-vae")
+    assert f"FID {fid:.1f}" in summary and "Inception Score: not available" in summary

@@ -72,6 +72,7 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     extra["training"] = {**extra.get("training", {}), "wall_time_s": figures.get("wall_time_s",
                          extra.get("training", {}).get("wall_time_s"))}
     old_weights = sha256_of_file(out / WEIGHTS_NAME) if (out / WEIGHTS_NAME).is_file() else None
+    old_evaluation = _json(out / "metrics.json").get("evaluation")
     model.save_pretrained(out, dtype=DTYPES[dtype], extra=extra)
     if sha256_of_file(out / WEIGHTS_NAME) != old_weights:
         # The atlas and the inversion encoder described the old weights: embed (and invert) again.
@@ -104,6 +105,8 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
         "weights_dtype": dtype,
         "storage_max_pixel_error": storage_error,  # stored vs trained weights, 64 seeded latents, pixels 0..1
     }
+    if old_evaluation and old_evaluation.get("weights_sha256") == sha256_of_file(out / WEIGHTS_NAME):
+        metrics["evaluation"] = old_evaluation  # same weights: the evaluation still describes them
     atomic_write_json(out / "metrics.json", metrics)
     atomic_write_text(out / "MODEL_CARD.md", model_card(out.name, read_checkpoint_config(out), run_config, metrics,
                                                         _history(run.metrics), model))
@@ -117,6 +120,13 @@ def decode_difference(trained, shipped, count: int = 64) -> float:
     """Largest pixel difference between faces decoded by the trained and the stored (e.g. fp16) weights."""
     z = torch.randn(count, trained.latent_dim, generator=torch.Generator().manual_seed(0))
     return round(float((trained.eval().decode(z) - shipped.decode(z)).abs().max()), 6)
+
+
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def _history(path: Path) -> list[dict]:

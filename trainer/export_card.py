@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from trainer.metrics.report import evaluation_section
+
 
 def _duration(seconds) -> str:
     if not isinstance(seconds, (int, float)):
@@ -78,13 +80,16 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         "rows listed in `evolution.json`), `loss_curves.png`, `training_metrics.csv`, `atlas.npz` + `atlas.json` "
         "(the encoded dataset, made by `python -m trainer embed`).",
         "",
+        *([evaluation_section(metrics["evaluation"])] if metrics.get("evaluation") else []),
         "## Reproduce",
         "",
         "```bash",
         f"python -m trainer train --preset {run_config['preset']} {data_args} --epochs {metrics['epochs']} "
         f"--out runs/{name}",
         f"python -m trainer export --run runs/{name} --out checkpoints/{name}",
+        *([] if is_vae else [f"python -m trainer invert --checkpoint checkpoints/{name} {data_args}"]),
         f"python -m trainer embed --checkpoint checkpoints/{name} {data_args}",
+        f"python -m trainer evaluate --checkpoint checkpoints/{name} {data_args} --num-samples 10000",
         "```",
         "",
     ]
