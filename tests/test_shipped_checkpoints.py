@@ -44,3 +44,24 @@ def test_shipped_atlas_is_fresh_and_complete(name):
     assert len(atlas.direction_names) > 0
     metrics = json.loads((CHECKPOINTS / name / "metrics.json").read_text())
     assert metrics["epochs"] >= 1 and metrics["test"]
+
+
+@pytest.mark.parametrize("name", FOUND)
+def test_a_shipped_evaluation_describes_the_shipped_weights(name):
+    from trainer.models.checkpoint import sha256_of_file
+
+    metrics = json.loads((CHECKPOINTS / name / "metrics.json").read_text())
+    if "evaluation" not in metrics:
+        pytest.skip(f"{name} has not been evaluated yet")
+    evaluation = metrics["evaluation"]
+    assert evaluation["weights_sha256"] == sha256_of_file(CHECKPOINTS / name / "model.safetensors")
+    assert evaluation["inception_score"]["available"] is False
+    card = (CHECKPOINTS / name / "MODEL_CARD.md").read_text()
+    assert f"| FID | {evaluation['generation']['fid']:.2f} |" in card
+
+
+def test_the_readme_results_table_matches_the_shipped_metrics():
+    from trainer.cli import results_table_of
+
+    readme = (CHECKPOINTS.parent / "README.md").read_text()
+    assert results_table_of(CHECKPOINTS) in readme, "refresh the README with: python -m trainer results"
