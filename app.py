@@ -339,7 +339,7 @@ def build_demo() -> gr.Blocks:
             select_model, [model_name, seed, temperature], model_outputs, api_name=False).then(
             apply_url_state, [model_name, pending], [base, face, *sliders], api_name=False)
         gr.on([s.change for s in sliders], slider_face, [model_name, base, *sliders], face, api_name="face",
-              trigger_mode="always_last", show_progress="hidden")
+              trigger_mode="always_last", show_progress="hidden", queue=False)
         random_button.click(random_face, [model_name, seed, temperature], [base, face, *sliders], api_name="random")
         reset_button.click(lambda name, b: [slider_face(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
                            [face, *sliders], api_name="reset")
@@ -365,7 +365,7 @@ def build_demo() -> gr.Blocks:
         model_name.change(evolution_range, model_name, epoch, api_name=False)
         demo.load(evolution_range, model_name, epoch, api_name=False)
         epoch.change(evolution_row, [model_name, epoch], evolution, api_name="evolution",
-                     trigger_mode="always_last", show_progress="hidden")
+                     trigger_mode="always_last", show_progress="hidden", queue=False)
         link_button.click(share_link, [model_name, seed, temperature, base, *sliders], link, api_name="share_link")
         export_button.click(export_latent, [model_name, base, *sliders], exported, api_name="export_latent")
         imported.upload(import_latent, [model_name, imported], [base, face, *sliders], api_name="import_latent")
