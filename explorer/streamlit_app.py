@@ -142,6 +142,12 @@ def map_ui(explorer: Explorer, name: str) -> None:
     faces = explorer.selection(name, indices)
     st.write(f"{len(indices):,} selected" + (f", showing {len(faces)}" if len(faces) < len(indices) else ""))
     st.image([big(face, 2) for face, _ in faces], caption=[label for _, label in faces], width=96)
+    if explorer.originals:  # $ANIME_EXPLORER_DATA points at a local copy of the dataset
+        originals = [(explorer.original(name, i), label) for i, (_, label) in zip(indices, faces)]
+        found = [(big(image, 2), label) for image, label in originals if image is not None]
+        if found:
+            st.write("The same faces in your local data (originals):")
+            st.image([image for image, _ in found], caption=[label for _, label in found], width=96)
     if st.button("Load the first selected face into the sliders", key="load-selected"):
         set_base(name, explorer.point(name, indices[0])[0])
         st.success(f"Loaded {faces[0][1]}")
