@@ -95,3 +95,37 @@ def test_explorer_refines_a_dcgan_reconstruction(inverted, tmp_path):
               for steps in (0, 40)}
     assert errors[40] < 0.25 * errors[0], errors
     assert np.array_equal(explorer.encode(image), explorer.encode(image, refine_steps=40))  # the default
+
+
+def test_every_explorer_operation_works_on_a_dcgan(inverted, tmp_path):
+    """The app's core over a DCGAN folder: PCA sliders, faces, upload reconstruction, the map, evaluation."""
+    import io
+
+    from PIL import Image
+
+    from explorer.service import Explorer
+
+    copy = tmp_path / "models" / "gan"
+    shutil.copytree(inverted, copy)
+    assert main(["embed", "--checkpoint", str(copy), "--data", DATA, "--maps", "pca", "umap", "--no-cache",
+                 "--min-tag-count", "10"]) == 0
+    explorer = Explorer(tmp_path / "models", data=[])
+    sliders = explorer.sliders("gan")
+    assert sliders[0].name.startswith("PC1 (") and sliders[0].kind == "pca"
+    base = explorer.random_base("gan", 5)
+    still, _ = explorer.face("gan", base, [0.0] * len(sliders))
+    moved, _ = explorer.face("gan", base, [3.0] + [0.0] * (len(sliders) - 1))
+    assert still.shape == (16, 16, 3) and np.abs(moved.astype(int) - still.astype(int)).mean() > 1
+    buffer = io.BytesIO()
+    Image.fromarray(still).save(buffer, format="PNG")
+    result = explorer.reconstruct("gan", buffer.getvalue())
+    assert result.reconstruction.shape == (16, 16, 3) and result.psnr > 10
+    payload = explorer.map_data("gan", "umap", "hair")
+    assert payload["count"] == len(explorer.model("gan").atlas)
+    latent, face, label = explorer.point("gan", 0)
+    assert latent.shape == (8,) and face.shape == (16, 16, 3) and label
+    assert "DCGAN" in explorer.summary("gan")
+    assert main(["evaluate", "--checkpoint", str(copy), "--data", DATA, "--num-samples", "12", "--no-cache"]) == 0
+    evaluation = json.loads((copy / "metrics.json").read_text())["evaluation"]
+    assert evaluation["reconstruction"]["encoder"].startswith("inversion encoder")
+    assert f"FID {evaluation['generation']['fid']:.1f}" in Explorer(tmp_path / "models", data=[]).summary("gan")
