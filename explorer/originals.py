@@ -1,8 +1,8 @@
 """Original dataset images for map points, when the user points the app at a local copy of the data.
 
-The project ships no dataset images: an atlas row only names its image (``<source>/<file stem>``, or
-``fashion-mnist/<split>/<n>``). Given the folders, zips or Fashion-MNIST directory the atlas was embedded
-from (``--data`` / ``$ANIME_EXPLORER_DATA``), the map shows the original beside the model's decoding.
+The project ships no dataset images: an atlas row only names its image (``<source>/<file stem>``,
+``fashion-mnist/<split>/<n>`` or ``synthetic/<n>``). Given the folders, zips, Fashion-MNIST directory or
+synthetic set the atlas was embedded from (``--data`` / ``$ANIME_EXPLORER_DATA``), the map shows the original beside the model's decoding.
 Sources are read in place and indexed on first use; a name the data does not hold simply has no original.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from trainer.data import fashion_mnist
+from trainer.data.synthetic import draw_face
 from trainer.models.preprocess import to_model_array
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
@@ -32,6 +33,9 @@ class LocalOriginals:
         self.sources: dict[str, tuple[str, Path]] = {}
         for spec in specs:
             text = str(spec)
+            if text.split(":")[0] == "synthetic" and not Path(text).exists():
+                self.sources["synthetic"] = ("synthetic", Path())  # drawn again from (seed 0, index)
+                continue
             if text.startswith("fashion-mnist"):
                 folder = Path(text.partition(":")[2] or fashion_mnist.DEFAULT_DIR).expanduser()
                 if not folder.is_dir():
@@ -44,7 +48,7 @@ class LocalOriginals:
             elif path.is_file() and zipfile.is_zipfile(path):
                 self.sources[path.stem] = ("zip", path)
             else:
-                raise DataPathError(f"--data {text}: not a folder, a .zip of images or fashion-mnist[:DIR]")
+                raise DataPathError(f"--data {text}: not a folder, a .zip of images, fashion-mnist[:DIR] or synthetic")
         self._members: dict[str, dict[str, str]] = {}
         self._archives: dict[str, zipfile.ZipFile] = {}
         self._fashion: dict | None = None
@@ -64,11 +68,13 @@ class LocalOriginals:
                                          if Path(n).suffix.lower() in IMAGE_SUFFIXES}
             return self._members[source]
 
-    def _read(self, image_id: str) -> Image.Image | None:
+    def _read(self, image_id: str, size: int) -> Image.Image | None:
         source, _, rest = image_id.partition("/")
         if source not in self.sources:
             return None
         kind, path = self.sources[source]
+        if kind == "synthetic":  # face i depends only on (seed, i), drawn at the model's size as embedded
+            return draw_face(size, np.random.default_rng([0, int(rest)]))[0] if rest.isdigit() else None
         if kind == "fashion-mnist":
             split, _, number = rest.partition("/")
             with self._lock:
@@ -88,7 +94,7 @@ class LocalOriginals:
     def original(self, image_id: str, size: int, channels: int) -> np.ndarray | None:
         """The original as the model saw it, (size, size, channels) uint8; None when not in the local data."""
         try:
-            image = self._read(str(image_id))
+            image = self._read(str(image_id), size)
             if image is None:
                 return None
             array = to_model_array(image, size, channels)

@@ -32,6 +32,7 @@ def free_port() -> int:
 def launch_app(models: Path, monkeypatch):
     """Import app.py against ``models`` and serve it on a free port; returns (module, url)."""
     monkeypatch.setenv("ANIME_EXPLORER_CHECKPOINTS", str(models))
+    monkeypatch.setenv("ANIME_EXPLORER_DATA", "synthetic")  # the "local data" the tiny model was embedded from
     sys.modules.pop("app", None)
     app = importlib.import_module("app")
     port = free_port()

@@ -114,10 +114,14 @@ def test_hovering_a_point_shows_its_decoded_face(page):
     point = page.evaluate(POINT_ON_SCREEN, 0)
     page.mouse.move(point["x"] - 40, point["y"] - 40)
     page.mouse.move(point["x"], point["y"], steps=5)
-    tip = page.locator(".map-tip img")
+    tip = page.locator(".map-tip img").first
     tip.wait_for(state="visible", timeout=30_000)
     assert tip.get_attribute("src").startswith("data:image/png;base64,")
     assert "synthetic/" in page.locator(".map-tip").inner_text()
+    # The app was given the local data (ANIME_EXPLORER_DATA): the original sits beside the decoding.
+    original = page.locator(".map-tip img[alt='original image']")
+    assert original.is_visible() and original.get_attribute("src").startswith("data:image/png;base64,")
+    assert "decoded · original" in page.locator(".map-tip").inner_text()
 
 
 def test_clicking_a_point_loads_its_latent(page):

@@ -26,6 +26,15 @@ def test_an_id_leads_back_to_the_image_the_trainer_read(kind, face_folder, face_
     assert originals.original(f"{data.ids[0].split('/')[0]}/broken", 32, 3) is None  # unreadable file
 
 
+def test_synthetic_originals_are_drawn_again_from_their_index():
+    data = load_image_data(["synthetic:12"], 16, 3)
+    originals = LocalOriginals(["synthetic"])
+    for i in (0, 11):
+        np.testing.assert_array_equal(originals.original(data.ids[i], 16, 3),
+                                      data.images[i].numpy().transpose(1, 2, 0))
+    assert originals.original("synthetic/x", 16, 3) is None
+
+
 def test_a_wrong_data_path_is_one_clear_error(tmp_path, monkeypatch, capsys):
     with pytest.raises(DataPathError, match="not a folder, a .zip"):
         LocalOriginals([str(tmp_path / "missing")])
