@@ -26,6 +26,7 @@ test: $(VENV)/.installed
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/train_throughput.py
 	$(PY) benchmarks/app_latency.py
+	$(PY) benchmarks/fid_features.py
 
 clean:
 	rm -rf $(VENV) .cache runs .pytest_cache
