@@ -58,3 +58,19 @@ def test_export_refuses_to_replace_a_better_model_and_drops_a_stale_atlas(run, t
 def test_export_of_a_folder_that_is_no_run(tmp_path, capsys):
     assert main(["export", "--run", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
     assert "is not a training run folder" in capsys.readouterr().err
+
+
+def test_a_re_export_keeps_note_and_evaluation_of_unchanged_weights(run, tmp_path):
+    shipped = tmp_path / "noted"
+    assert main(["export", "--run", str(run), "--out", str(shipped), "--note", "the loss had flattened"]) == 0
+    assert "- why 2 epochs: the loss had flattened" in (shipped / "MODEL_CARD.md").read_text()
+    assert main(["evaluate", "--checkpoint", str(shipped), "--data", "synthetic:300", "--num-samples", "10",
+                 "--no-cache"]) == 0
+    evaluation = json.loads((shipped / "metrics.json").read_text())["evaluation"]
+    assert main(["export", "--run", str(run), "--out", str(shipped), "--force"]) == 0
+    again = json.loads((shipped / "metrics.json").read_text())
+    assert again["note"] == "the loss had flattened" and again["evaluation"] == evaluation
+    card = (shipped / "MODEL_CARD.md").read_text()
+    assert "## Evaluation" in card and "- why 2 epochs" in card
+    assert main(["export", "--run", str(run), "--out", str(shipped), "--force", "--dtype", "float32"]) == 0
+    assert "evaluation" not in json.loads((shipped / "metrics.json").read_text())  # other weights now

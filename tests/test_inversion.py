@@ -129,3 +129,14 @@ def test_every_explorer_operation_works_on_a_dcgan(inverted, tmp_path):
     evaluation = json.loads((copy / "metrics.json").read_text())["evaluation"]
     assert evaluation["reconstruction"]["encoder"].startswith("inversion encoder")
     assert f"FID {evaluation['generation']['fid']:.1f}" in Explorer(tmp_path / "models", data=[]).summary("gan")
+
+
+def test_inverting_a_shipped_folder_documents_the_encoder_in_its_card(inverted, tmp_path):
+    copy = tmp_path / "gan"
+    shutil.copytree(inverted, copy)
+    (copy / "MODEL_CARD.md").write_text("# gan\n\n## Reproduce\n\n```bash\n…\n```\n")
+    assert main(["invert", "--checkpoint", str(copy), "--data", DATA, "--synthetic-steps", "20", "--real-steps",
+                 "10", "--batch-size", "16", "--no-cache"]) == 0
+    card = (copy / "MODEL_CARD.md").read_text()
+    assert card.index("## Inversion encoder") < card.index("## Reproduce")
+    assert "--synthetic-steps 20 --real-steps 10 --batch-size 16" in card and "PSNR" in card

@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="checkpoint folder to write, e.g. checkpoints/NAME")
     export.add_argument("--dtype", choices=["float16", "float32"], default="float16")
     export.add_argument("--force", action="store_true", help="replace a shipped model even if not better")
+    export.add_argument("--note", help="why training stopped at this epoch (goes into the model card)")
 
     evaluate = commands.add_parser("evaluate", help="FID/KID/precision-recall, reconstruction and "
                                    "disentanglement figures into the checkpoint's metrics.json and card")
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "export":
             from trainer.export import export_run
 
-            export_run(args.run, args.out, args.dtype, args.force)
+            export_run(args.run, args.out, args.dtype, args.force, args.note)
         elif args.command == "evaluate":
             from trainer.evaluate import run_evaluate
 

@@ -54,7 +54,8 @@ def is_better(new: dict, old_path: Path) -> bool:
     return new.get("epoch", 0) > old.get("epochs", 0)
 
 
-def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = False) -> Path:
+def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = False, note: str | None = None) -> Path:
+    """``note``: why training stopped where it did (shown in the card; kept across re-exports)."""
     run = RunDir(run_path)
     if not run.run_config.is_file():
         raise CheckpointError(f"{run_path} is not a training run folder (no run_config.json)")
@@ -72,7 +73,8 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     extra["training"] = {**extra.get("training", {}), "wall_time_s": figures.get("wall_time_s",
                          extra.get("training", {}).get("wall_time_s"))}
     old_weights = sha256_of_file(out / WEIGHTS_NAME) if (out / WEIGHTS_NAME).is_file() else None
-    old_evaluation = _json(out / "metrics.json").get("evaluation")
+    old_metrics = _json(out / "metrics.json")
+    old_evaluation = old_metrics.get("evaluation")
     model.save_pretrained(out, dtype=DTYPES[dtype], extra=extra)
     if sha256_of_file(out / WEIGHTS_NAME) != old_weights:
         # The atlas and the inversion encoder described the old weights: embed (and invert) again.
@@ -100,16 +102,24 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     metrics = {
         "epochs": int(figures["epoch"]), "test": test_figures,
         "test_images": meta.get("data", {}).get("test_images"),
-        "measured": "on the test split at the end of the last epoch, fp32 weights, one seeded z per image for "
-                    "the loss terms; MSE/PSNR from the reconstruction of μ (pixels in [0, 1])",
+        "measured": ("on the test split at the end of the last epoch, fp32 weights, one seeded z per image for "
+                     "the loss terms; MSE/PSNR from the reconstruction of μ (pixels in [0, 1])"
+                     if meta["model_type"] == "conv_vae" else
+                     "on the test split at the end of the last epoch, eval mode: the losses, and d real / d fake, "
+                     "the discriminator's mean output on real test faces and on as many generated ones "
+                     "(training diagnostics; sample quality is measured by `python -m trainer evaluate`)"),
         "weights_dtype": dtype,
         "storage_max_pixel_error": storage_error,  # stored vs trained weights, 64 seeded latents, pixels 0..1
     }
+    note = note or (old_metrics.get("note") if old_metrics.get("epochs") == metrics["epochs"] else None)
+    if note:
+        metrics["note"] = note
     if old_evaluation and old_evaluation.get("weights_sha256") == sha256_of_file(out / WEIGHTS_NAME):
         metrics["evaluation"] = old_evaluation  # same weights: the evaluation still describes them
     atomic_write_json(out / "metrics.json", metrics)
+    inversion = _json(out / INVERSION_DIR / "config.json").get("inversion")
     atomic_write_text(out / "MODEL_CARD.md", model_card(out.name, read_checkpoint_config(out), run_config, metrics,
-                                                        _history(run.metrics), model))
+                                                        _history(run.metrics), model, inversion))
     log.info("exported %s (epoch %d) to %s; now run: python -m trainer embed --checkpoint %s %s", run.root,
              metrics["epochs"], out, out, " ".join(f"--data {d}" for d in run_config["data"]))
     return out

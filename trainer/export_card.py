@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trainer.metrics.report import evaluation_section
+from trainer.metrics.report import evaluation_section, inversion_section
 
 
 def _duration(seconds) -> str:
@@ -24,7 +24,9 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: list[dict], model) -> str:
+def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: list[dict], model,
+               inversion: dict | None = None) -> str:
+    """``inversion``: the DCGAN inversion encoder's training record (its config.json "inversion"), if any."""
     training, data, train = meta.get("training", {}), meta.get("data", {}), run_config["train"]
     parameters = sum(p.numel() for p in model.parameters())
     sources = data.get("sources", [])
@@ -64,6 +66,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         f"- preset `{run_config['preset']}`: {metrics['epochs']} epochs of {train['epochs']} planned, batch "
         f"{train['batch_size']}, Adam lr {train['learning_rate']:g} betas ({train['adam_beta1']}, {train['adam_beta2']}), "
         f"flip augmentation {'on' if train['flip'] else 'off'}, seed {train['seed']}",
+        *([f"- why {metrics['epochs']} epochs: {metrics['note']}"] if metrics.get("note") else []),
         f"- loss: {loss}",
         f"- hardware: {training.get('hardware', training.get('device', 'not recorded'))}, precision "
         f"{training.get('precision', 'not recorded')}, wall time {_duration(training.get('wall_time_s'))}",
@@ -80,6 +83,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         "rows listed in `evolution.json`), `loss_curves.png`, `training_metrics.csv`, `atlas.npz` + `atlas.json` "
         "(the encoded dataset, made by `python -m trainer embed`).",
         "",
+        *([inversion_section(inversion, name, data_args)] if inversion else []),
         *([evaluation_section(metrics["evaluation"])] if metrics.get("evaluation") else []),
         "## Reproduce",
         "",
@@ -87,7 +91,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         f"python -m trainer train --preset {run_config['preset']} {data_args} --epochs {metrics['epochs']} "
         f"--out runs/{name}",
         f"python -m trainer export --run runs/{name} --out checkpoints/{name}",
-        *([] if is_vae else [f"python -m trainer invert --checkpoint checkpoints/{name} {data_args}"]),
+        *([] if is_vae or inversion else [f"python -m trainer invert --checkpoint checkpoints/{name} {data_args}"]),
         f"python -m trainer embed --checkpoint checkpoints/{name} {data_args}",
         f"python -m trainer evaluate --checkpoint checkpoints/{name} {data_args} --num-samples 10000",
         "```",

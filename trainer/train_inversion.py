@@ -16,8 +16,10 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from trainer.atomic import atomic_write_text
 from trainer.data import EpochBatches, eval_batches, load_image_data
-from trainer.models import DCGAN
+from trainer.metrics.report import inversion_section, replace_card_section
+from trainer.models import DCGAN, read_checkpoint_config
 from trainer.models.inversion import INVERSION_DIR, InversionConfig, InversionEncoder
 from trainer.runtime import start_runtime
 
@@ -97,6 +99,12 @@ def train_inversion(checkpoint: Path, specs: list[str], *, synthetic_steps: int 
         "synthetic_steps": synthetic_steps, "real_steps": real_steps, "batch_size": batch_size,
         "learning_rate": learning_rate, "feature_weight": feature_weight, "prior_weight": prior_weight,
         "data": data.provenance, "metrics": metrics}})
+    card = checkpoint / "MODEL_CARD.md"
+    if card.is_file():  # a shipped folder: its card describes the encoder it now holds
+        record = read_checkpoint_config(checkpoint / INVERSION_DIR)["inversion"]
+        data_args = " ".join(f"--data {spec}" for spec in specs)
+        atomic_write_text(card, replace_card_section(card.read_text(encoding="utf-8"),
+                                                     inversion_section(record, checkpoint.name, data_args)))
     log.info("inversion encoder saved to %s: %s", checkpoint / INVERSION_DIR,
              ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
     return metrics

@@ -50,14 +50,34 @@ def evaluation_section(evaluation: dict) -> str:
 
 
 def replace_card_section(card: str, section: str) -> str:
-    """Put ``section`` in place of the card's evaluation section, else before "## Reproduce" (else at the end)."""
-    pattern = re.compile(rf"^{re.escape(SECTION_TITLE)}\n.*?(?=^## |\Z)", re.S | re.M)
+    """Put ``section`` (starting with its "## Title" line) in place of the card's section of that title, else
+    before "## Reproduce" (else at the end)."""
+    title = section.splitlines()[0]
+    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(card):
         return pattern.sub(lambda _: section + "\n", card, count=1)
     if "\n## Reproduce" in card:
         head, tail = card.split("\n## Reproduce", 1)
         return f"{head.rstrip()}\n\n{section}\n## Reproduce{tail}"
     return f"{card.rstrip()}\n\n{section}"
+
+
+def inversion_section(inversion: dict, name: str, data_args: str) -> str:
+    """The DCGAN's inversion encoder: how it was trained and how well G(E(x)) reproduces test faces."""
+    m = inversion.get("metrics", {})
+    return "\n".join([
+        "## Inversion encoder", "",
+        f"`inversion/` holds the image → z encoder the map, the uploads and the evaluation use: "
+        f"{inversion['synthetic_steps']:,} steps on generated pairs (G(z), z), then {inversion['real_steps']:,} "
+        f"on real faces (pixel + discriminator-feature loss), batch {inversion['batch_size']}. "
+        f"Test split ({m.get('test_images', '?'):,} faces): G(E(x)) MSE {m.get('test_mse', float('nan')):.4f}, "
+        f"PSNR {m.get('test_psnr', float('nan')):.2f} dB; latent MSE on fresh generated pairs "
+        f"{m.get('generated_latent_mse', float('nan')):.3f}. The app refines each upload's code with 40 more "
+        "steps of optimisation.", "",
+        "```bash",
+        f"python -m trainer invert --checkpoint checkpoints/{name} {data_args} --synthetic-steps "
+        f"{inversion['synthetic_steps']} --real-steps {inversion['real_steps']} --batch-size {inversion['batch_size']}",
+        "```", ""])
 
 
 def results_rows(models: dict[str, dict]) -> list[dict]:
