@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     invert.add_argument("--synthetic-steps", type=int, default=3000, help="steps on generated pairs (G(z), z)")
     invert.add_argument("--real-steps", type=int, default=3000, help="steps on real faces")
     invert.add_argument("--batch-size", type=int, default=128)
+    invert.add_argument("--dtype", choices=["float16", "float32"], default="float16", help="stored weights")
     add_run_options(invert)
 
     export = commands.add_parser("export", help="make a shipped checkpoint folder from a training run")
@@ -228,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             train_inversion(args.checkpoint, args.data, synthetic_steps=args.synthetic_steps,
                             real_steps=args.real_steps, batch_size=args.batch_size, seed=args.seed,
                             device=args.device, precision=args.precision,
-                            cache_dir=None if args.no_cache else args.cache_dir)
+                            cache_dir=None if args.no_cache else args.cache_dir, dtype=args.dtype)
         elif args.command == "export":
             from trainer.export import export_run
 

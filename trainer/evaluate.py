@@ -31,7 +31,7 @@ from trainer.metrics.generation import (frechet_distance, kernel_distance, preci
 from trainer.metrics.inception import PREPROCESSING, InceptionFeatures
 from trainer.metrics.reconstruction import reconstruction_figures
 from trainer.metrics.report import replace_card_section, evaluation_section
-from trainer.models import load_model, read_checkpoint_config
+from trainer.models import INVERSION_DIR, load_model, read_checkpoint_config
 from trainer.models.atlas import TAG_KEYS
 from trainer.models.checkpoint import WEIGHTS_NAME, sha256_of_file
 from trainer.runtime import start_runtime
@@ -140,6 +140,8 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
         "disentanglement": attributes,
         "data": {"sources": data.provenance, "images": len(data), "test_images": int(data.is_test.sum())},
         "weights_sha256": sha256_of_file(checkpoint / WEIGHTS_NAME),
+        **({"inversion_sha256": sha256_of_file(checkpoint / INVERSION_DIR / WEIGHTS_NAME)} if encoder is not model
+           else {}),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "hardware": runtime.hardware(), "seed": seed, "timings_s": timings,
         "wall_time_s": round(time.perf_counter() - started, 1),
