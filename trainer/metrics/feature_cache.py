@@ -1,7 +1,7 @@
 """Inception features of reference images, cached on disk keyed by the pixels themselves.
 
 The key hashes the network's identity, the preprocessing and the exact uint8 pixels of the chosen images, so
-a second evaluation against the same images skips the slow part (≈ 95 s per 1,000 images on 2 CPU cores)
+a second evaluation against the same images skips the slow part (≈ 130 s per 1,000 images on 2 CPU cores)
 and any change to data, selection or network misses the cache instead of reusing stale features.
 """
 
