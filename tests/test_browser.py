@@ -120,7 +120,8 @@ def test_hovering_a_point_shows_its_decoded_face(page):
     assert "synthetic/" in page.locator(".map-tip").inner_text()
     # The app was given the local data (ANIME_EXPLORER_DATA): the original sits beside the decoding.
     original = page.locator(".map-tip img[alt='original image']")
-    assert original.is_visible() and original.get_attribute("src").startswith("data:image/png;base64,")
+    original.wait_for(state="visible", timeout=30_000)
+    assert original.get_attribute("src").startswith("data:image/png;base64,")
     assert "decoded · original" in page.locator(".map-tip").inner_text()
 
 
