@@ -39,11 +39,8 @@ def inception_path() -> Path:
 
 
 def _sha1(path: Path) -> str:
-    digest = hashlib.sha1()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha1").hexdigest()
 
 
 class InceptionFeatures:
