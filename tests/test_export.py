@@ -1,6 +1,7 @@
 """From a training run to a shipped checkpoint folder."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -74,3 +75,15 @@ def test_a_re_export_keeps_note_and_evaluation_of_unchanged_weights(run, tmp_pat
     assert "## Evaluation" in card and "- why 2 epochs" in card
     assert main(["export", "--run", str(run), "--out", str(shipped), "--force", "--dtype", "float32"]) == 0
     assert "evaluation" not in json.loads((shipped / "metrics.json").read_text())  # other weights now
+
+
+def test_export_records_the_commit_that_trained_the_weights(run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    config_path = copy / "checkpoint" / "config.json"
+    meta = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**meta, "git_commit": "0123456789abcdef"}))  # as if trained elsewhere
+    shipped = tmp_path / "shipped"
+    assert main(["export", "--run", str(copy), "--out", str(shipped)]) == 0
+    assert json.loads((shipped / "config.json").read_text())["git_commit"] == "0123456789abcdef"
+    assert "commit `0123456789abcdef`" in (shipped / "MODEL_CARD.md").read_text()

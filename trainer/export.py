@@ -69,7 +69,8 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
         raise CheckpointError(f"{out} already ships a model at least as good; pass --force to replace it")
     out.mkdir(parents=True, exist_ok=True)
 
-    extra = {k: meta[k] for k in ("training", "data") if k in meta}
+    # git_commit: the tree that trained the weights, not the one exporting them
+    extra = {k: meta[k] for k in ("training", "data", "git_commit") if k in meta}
     extra["training"] = {**extra.get("training", {}), "wall_time_s": figures.get("wall_time_s",
                          extra.get("training", {}).get("wall_time_s"))}
     old_weights = sha256_of_file(out / WEIGHTS_NAME) if (out / WEIGHTS_NAME).is_file() else None
