@@ -3,7 +3,9 @@
 import csv
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +69,30 @@ def test_resume_survives_a_crash_during_the_checkpoint_swap(tmp_path):
     os.replace(run / "checkpoint", run / ".checkpoint-old")  # as if killed between the two renames
     assert train(run, "--resume", "--epochs", 2) == 0
     assert json.loads((run / "checkpoint/config.json").read_text())["training"]["epochs"] == 2
+
+
+def test_a_background_run_stops_cleanly_on_sigint_and_resumes(tmp_path):
+    """Started like ``cmd &`` from a script (SIGINT inherited as ignored), ``kill -INT`` still stops it cleanly."""
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trainer", "train", "--preset", "vae-tiny", "--data", "synthetic:300", "--epochs",
+         "500", "--out", str(run), "--no-cache"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        for line in process.stderr:  # wait until an epoch has been logged (and so checkpointed)
+            if re.search(r"epoch 1/500 ", line):
+                break
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, rest[-2000:]
+    assert "interrupted: the last completed epoch is saved; continue with --resume" in rest
+    assert "Traceback" not in rest
+    done = json.loads((run / "checkpoint/config.json").read_text())["training"]["epochs"]
+    assert 1 <= done < 500
+    assert train(run, "--resume", "--epochs", done + 1) == 0
 
 
 def test_dcgan_trains_and_writes_its_checkpoint(tmp_path):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import torch
@@ -13,6 +15,9 @@ import torch
 from trainer.config import PRESETS, TrainConfig, build_configs
 from trainer.data import DataSourceError
 from trainer.models import CheckpointError, ConvVAE, DCGAN, DCGANConfig, VAEConfig, load_model
+
+# What an interrupted command leaves behind (every other command writes its files only at the end).
+INTERRUPTED = {"train": "the last completed epoch is saved; continue with --resume"}
 
 # Options that may change when a run is resumed; anything else must match the run's saved config.
 RESUMABLE = {"epochs", "device", "precision", "max_steps", "eval_max_images"}
@@ -211,11 +216,19 @@ class _Format(logging.Formatter):
         return text if record.levelno < logging.WARNING else f"{record.levelname.lower()}: {text}"
 
 
+def make_interruptible() -> None:
+    """A job started in the background by a non-interactive shell (``cmd &``, nohup scripts) inherits SIGINT
+    as ignored; restore it so ``kill -INT`` stops a long run cleanly instead of needing SIGKILL."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Format("%(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     args = build_parser().parse_args(argv)
+    make_interruptible()
     try:
         if args.command == "train":
             run_train(args)
@@ -250,6 +263,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: the last completed epoch is saved; continue with --resume", file=sys.stderr)
+        print(f"interrupted: {INTERRUPTED.get(args.command, 'nothing was written')}", file=sys.stderr)
         return 130
     return 0
