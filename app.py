@@ -14,8 +14,10 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
+from app_face import face_html, face_route, face_widget
 from app_map import data_url, latent_map
 from explorer.errors import CheckpointError, ImageInputError, LatentInputError
+from explorer.latents import check_latent
 from explorer.render import gif_bytes, grid, png_bytes
 from explorer.service import ATTRIBUTE_SLIDERS, TOP_SLIDERS, Explorer
 from explorer.share import PageState, latent_from_json, latent_to_json
@@ -47,13 +49,21 @@ def as_latent(base) -> np.ndarray:
     return np.asarray(base, dtype=np.float32)
 
 
+def face_view(name: str, base, offsets=()) -> str:
+    """The slider face widget's HTML; the browser fetches the picture itself from the face route."""
+    return face_html(name, check_latent(base, explorer.model(name).latent_dim), offsets)
+
+
+def render_face(name: str, base: np.ndarray, offsets: list[float]) -> np.ndarray:
+    return explorer.face(name, base, offsets)[0]
+
+
 # ── handlers ────────────────────────────────────────────────────────────────────────────────────────
 @user_errors
 def select_model(name: str, seed: int, temperature: float):
     """Model picked: its summary, a random base from the seed, the slider set relabelled and zeroed."""
     directions = explorer.sliders(name)
     base = explorer.random_base(name, int(seed), float(temperature))
-    face, _ = explorer.face(name, base, [])
     updates = []
     for i in range(SLIDER_COUNT):
         if i < len(directions):
@@ -62,28 +72,20 @@ def select_model(name: str, seed: int, temperature: float):
             updates.append(gr.Slider(value=0, label=label, visible=True))
         else:
             updates.append(gr.Slider(value=0, visible=False))
-    return [explorer.summary(name), base.tolist(), big(face), *updates]
-
-
-@user_errors
-def slider_face(name: str, base, *offsets):
-    face, _ = explorer.face(name, as_latent(base), list(offsets))
-    return big(face)
+    return [explorer.summary(name), base.tolist(), face_view(name, base), *updates]
 
 
 @user_errors
 def random_face(name: str, seed: int, temperature: float):
     base = explorer.random_base(name, int(seed), float(temperature))
-    face, _ = explorer.face(name, base, [])
-    return [base.tolist(), big(face), *[0.0] * SLIDER_COUNT]
+    return [base.tolist(), face_view(name, base), *[0.0] * SLIDER_COUNT]
 
 
 @user_errors
 def reconstruct(name: str, path):
     result = explorer.reconstruct(name, path)
-    face, _ = explorer.face(name, result.latent, [])
     message = f"MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB — now the sliders edit this face"
-    return [big(result.original), big(result.reconstruction), message, result.latent.tolist(), big(face),
+    return [big(result.original), big(result.reconstruction), message, result.latent.tolist(), face_view(name, result.latent),
             *[0.0] * SLIDER_COUNT]
 
 
@@ -141,8 +143,7 @@ def import_latent(name: str, path):
     if path is None:
         raise LatentInputError("choose a latent .json file first")
     latent = latent_from_json(Path(path).read_bytes(), explorer.model(name).latent_dim, name)
-    face, _ = explorer.face(name, latent, [])
-    return [latent.tolist(), big(face), *[0.0] * SLIDER_COUNT]
+    return [latent.tolist(), face_view(name, latent), *[0.0] * SLIDER_COUNT]
 
 
 # ── shareable links ─────────────────────────────────────────────────────────────────────────────────
@@ -184,8 +185,8 @@ def apply_url_state(name: str, pending):
     offsets += [0.0] * (SLIDER_COUNT - len(offsets))
     base = (as_latent(pending["latent"]) if pending.get("latent")
             else explorer.random_base(name, int(pending["seed"]), float(pending["temperature"])))
-    face, _ = explorer.face(name, base, offsets)
-    return [base.tolist(), big(face), *offsets]
+    offsets = [float(np.clip(v, -3, 3)) for v in offsets]  # the sliders' range
+    return [base.tolist(), face_view(name, base, offsets), *offsets]
 
 
 # ── the map ─────────────────────────────────────────────────────────────────────────────────────────
@@ -224,8 +225,8 @@ def map_select(name: str, evt: gr.SelectData):
         faces = [(big(face), label) for face, label in explorer.selection(name, indices)]
         info = f"{len(indices):,} faces selected" + (f" (showing {len(faces)})" if len(faces) < len(indices) else "")
         return [gr.skip(), gr.skip(), *[gr.skip()] * SLIDER_COUNT, faces, info]
-    latent, face, label = explorer.point(name, int(evt.index))
-    return [latent.tolist(), big(face), *[0.0] * SLIDER_COUNT, gr.skip(), f"Loaded into the sliders: {label}"]
+    latent, _, label = explorer.point(name, int(evt.index))
+    return [latent.tolist(), face_view(name, latent), *[0.0] * SLIDER_COUNT, gr.skip(), f"Loaded into the sliders: {label}"]
 
 
 @user_errors
@@ -273,8 +274,7 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Sliders"):
             with gr.Row():
                 with gr.Column(scale=1):
-                    face = gr.Image(label="Face", type="numpy", format="png", interactive=False, height=280,
-                                    elem_id="face")
+                    face = face_widget(SLIDER_COUNT)
                     with gr.Row():
                         random_button = gr.Button("Random base")
                         reset_button = gr.Button("Reset sliders")
@@ -338,10 +338,9 @@ def build_demo() -> gr.Blocks:
         demo.load(restore_from_url, None, [model_name, seed, temperature, pending], api_name=False).then(
             select_model, [model_name, seed, temperature], model_outputs, api_name=False).then(
             apply_url_state, [model_name, pending], [base, face, *sliders], api_name=False)
-        gr.on([s.change for s in sliders], slider_face, [model_name, base, *sliders], face, api_name="face",
-              trigger_mode="always_last", show_progress="hidden", queue=False)
+        # Slider drags never come here: the face widget's script fetches each image from the face route.
         random_button.click(random_face, [model_name, seed, temperature], [base, face, *sliders], api_name="random")
-        reset_button.click(lambda name, b: [slider_face(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
+        reset_button.click(lambda name, b: [user_errors(face_view)(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
                            [face, *sliders], api_name="reset")
         upload.upload(reconstruct, [model_name, upload],
                       [original, reconstruction, recon_info, base, face, *sliders], api_name="reconstruct"
@@ -374,6 +373,12 @@ def build_demo() -> gr.Blocks:
 
 demo = build_demo()
 
+
+def launch(blocks: gr.Blocks, **options):
+    """Serve ``blocks`` with the face route beside Gradio's own (``python app.py`` and the tests both use this)."""
+    route = face_route(render_face, lambda name: explorer.model(name).latent_dim, SLIDER_COUNT)
+    return blocks.queue(default_concurrency_limit=4).launch(css=CSS, app_kwargs={"routes": [route]}, **options)
+
 if __name__ == "__main__":
     import argparse
 
@@ -390,4 +395,4 @@ if __name__ == "__main__":
         except ValueError as error:
             parser.exit(2, f"error: {error}\n")
         demo = build_demo()
-    demo.queue(default_concurrency_limit=4).launch(css=CSS, server_port=args.port)
+    launch(demo, server_port=args.port)

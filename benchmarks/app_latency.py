@@ -2,8 +2,9 @@
 
   server   the core call a slider drag makes (explorer.face + PNG encode), p50/p95 over 200 drags, beside a
            baseline written the plain way (autograd left on, PIL's default PNG compression)
-  client   end to end through gradio_client against the running app (/face), p50/p95
-  browser  headless Chromium: slider input event → the new image painted, p50/p95
+  http     end to end over HTTP against the running app: GET face.png, what the page requests per drag
+  browser  headless Chromium: slider input event → the new image painted, p50/p95, beside a baseline
+           app served in the same run the previous way (a Gradio event returning a gr.Image)
   cold     `import app` (models, atlas, layout) and launch until the page answers
 
     python benchmarks/app_latency.py [--checkpoints checkpoints] [--model vae-anime64] [--drags 200]
@@ -46,7 +47,7 @@ def server_side(explorer, name: str, drags: int) -> tuple[list[float], list[floa
         offsets = list(rng.uniform(-3, 3, count))
         started = time.perf_counter()
         face, _ = explorer.face(name, base, offsets)
-        png_bytes(face.repeat(4, 0).repeat(4, 1))
+        png_bytes(face)  # the face route's work; the page scales the 64-px PNG with CSS
         ours.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()  # baseline: the same latent, decoded with autograd on, default PNG
         latent = explorer.slider_latent(name, base, offsets)
@@ -85,18 +86,38 @@ def cold_start(checkpoints: Path) -> tuple[float, float, subprocess.Popen, str]:
     return import_s, time.perf_counter() - started, server, url
 
 
-def client_side(url: str, name: str, count: int, drags: int) -> list[float]:
-    from gradio_client import Client
+def http_side(url: str, explorer, name: str, count: int, drags: int) -> list[float]:
+    """What the page's script does on each drag: GET face.png with the base and the slider values."""
+    from app_face import face_src
 
-    client = Client(url, verbose=False)
-    client.predict(name, 42, 1.0, api_name="/select_model")
-    rng = np.random.default_rng(1)
-    samples = []
+    base, rng, samples = explorer.random_base(name, 42), np.random.default_rng(1), []
     for _ in range(drags):
+        src = face_src(name, base, list(rng.uniform(-3, 3, count).round(2)))
         started = time.perf_counter()
-        client.predict(name, *rng.uniform(-3, 3, count).round(2), api_name="/face")
+        with urllib.request.urlopen(url + src, timeout=30) as response:
+            response.read()
         samples.append((time.perf_counter() - started) * 1000)
     return samples
+
+
+def gradio_event_baseline(explorer, name: str):
+    """The previous design, served in this process: a gr.Image face redrawn by the slider's Gradio event
+    (queue=False, always_last), the face PNG written to Gradio's cache and fetched by the page."""
+    import gradio as gr
+
+    base = explorer.random_base(name, 42)
+
+    def face(value):
+        image, _ = explorer.face(name, base, [value])
+        return image.repeat(4, 0).repeat(4, 1)
+
+    with gr.Blocks() as baseline:
+        image = gr.Image(value=face(0.0), type="numpy", format="png", interactive=False, elem_id="face")
+        slider = gr.Slider(-3, 3, value=0, step=0.05, elem_id="slider-0")
+        slider.change(face, slider, image, trigger_mode="always_last", show_progress="hidden", queue=False)
+    port = free_port()
+    baseline.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    return baseline, f"http://127.0.0.1:{port}/"
 
 
 BROWSER_DRAG = """async (value) => {
@@ -148,10 +169,19 @@ def main() -> None:
     import_s, launch_s, server, url = cold_start(args.checkpoints)
     try:
         print(f"cold     import app {import_s:.1f} s, launch until the page answers {launch_s:.1f} s")
-        print(f"client   gradio_client /face {percentiles(client_side(url, args.model, count, args.drags))}")
-        print(f"browser  slider input → image painted {percentiles(browser_side(url, min(args.drags, 60)))}")
+        print(f"http     GET face.png (what a drag requests) {percentiles(http_side(url, explorer, args.model, count, args.drags))}")
+        ours = browser_side(url, min(args.drags, 60))
     finally:
         server.terminate()
+    baseline, baseline_url = gradio_event_baseline(explorer, args.model)
+    try:
+        theirs = browser_side(baseline_url, min(args.drags, 60))
+    finally:
+        baseline.close()
+    print(f"browser  slider input → image painted, ours (face route)       {percentiles(ours)}")
+    print(f"browser  baseline (Gradio event + cached file, previous design) {percentiles(theirs)}")
+    print(f"browser  ratio baseline/ours at p50: {np.percentile(theirs, 50) / np.percentile(ours, 50):.2f}x, "
+          f"p95: {np.percentile(theirs, 95) / np.percentile(ours, 95):.2f}x")
 
 
 if __name__ == "__main__":

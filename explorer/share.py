@@ -69,3 +69,32 @@ class PageState:
         if not 0 < state.temperature <= 2 or any(abs(v) > 10 for v in state.sliders.values()):
             raise LatentInputError("the link's state is out of range")
         return state
+
+
+def latent_to_token(latent: np.ndarray) -> str:
+    """A latent as URL-safe text (float32 little-endian, base64): exact, ≈ 5.3 characters per dimension."""
+    return base64.urlsafe_b64encode(np.asarray(latent, "<f4").tobytes()).decode().rstrip("=")
+
+
+def latent_from_token(token: str, latent_dim: int) -> np.ndarray:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        raise LatentInputError("the latent in the request is not base64") from None
+    if len(raw) != 4 * latent_dim:
+        raise LatentInputError(f"the latent in the request has {len(raw) // 4} values; this model needs {latent_dim}")
+    return check_latent(np.frombuffer(raw, "<f4").astype(np.float32), latent_dim)
+
+
+def offsets_from_text(text: str, count: int) -> list[float]:
+    """'0.5,-1,0' → slider offsets; at most ``count`` finite values within ±3σ (the sliders' range)."""
+    parts = [p for p in text.split(",") if p.strip()] if text else []
+    if len(parts) > count:
+        raise LatentInputError(f"at most {count} slider values, got {len(parts)}")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise LatentInputError("slider values must be numbers") from None
+    if not all(np.isfinite(v) and abs(v) <= 3 for v in values):
+        raise LatentInputError("slider values must lie within ±3")
+    return values

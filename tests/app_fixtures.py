@@ -36,5 +36,5 @@ def launch_app(models: Path, monkeypatch):
     sys.modules.pop("app", None)
     app = importlib.import_module("app")
     port = free_port()
-    app.demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True, css=app.CSS)
+    app.launch(app.demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     return app, f"http://127.0.0.1:{port}/"

@@ -1,8 +1,12 @@
 """The Gradio app as a user's client meets it: a real server on a port, called through gradio_client."""
 
+import html
 import io
 import json
+import re
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
+import httpx
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
@@ -16,11 +20,26 @@ def served(served_app):
     app, url = served_app
     client = Client(url, verbose=False)
     client.predict("tiny-vae", 42, 1.0, api_name="/select_model")
-    return app, client, None
+    return app, client, url
 
 
 def pixels(path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+
+
+def face_url(url: str, face_html: str, offsets=None) -> str:
+    """The image URL in the face widget's HTML, with other slider offsets if given (what the page's script does)."""
+    src = html.unescape(re.search(r'src="([^"]+)"', face_html).group(1))
+    if offsets is not None:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(src).query, keep_blank_values=True).items()}
+        src = src.split("?")[0] + "?" + urlencode({**query, "v": ",".join(map(str, offsets))})
+    return urljoin(url, src)
+
+
+def face_pixels(url: str, face_html: str, offsets=None) -> np.ndarray:
+    response = httpx.get(face_url(url, face_html, offsets), timeout=30)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png", response.text
+    return pixels(io.BytesIO(response.content))
 
 
 def write_image(folder, name, image: Image.Image, **options):
@@ -32,36 +51,53 @@ def write_image(folder, name, image: Image.Image, **options):
 def test_every_operation_is_a_named_endpoint(served):
     _, client, _ = served
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/select_model", "/face", "/random", "/reset", "/reconstruct", "/encode_a", "/encode_b", "/interpolate",
+    assert {"/select_model", "/random", "/reset", "/reconstruct", "/encode_a", "/encode_b", "/interpolate",
             "/samples", "/evolution", "/export_latent", "/import_latent"} <= set(endpoints)
 
 
 def test_model_selection_labels_the_sliders(served):
-    _, client, _ = served
+    _, client, url = served
     summary, face, *sliders = client.predict("tiny-vae", 42, 1.0, api_name="/select_model")
     assert "tiny-vae" in summary and "VAE" in summary
-    assert pixels(face).shape == (64, 64, 3)  # 16-px face shown 4× larger
+    assert face_pixels(url, face).shape == (16, 16, 3)  # the page shows it 256 px wide
 
 
 def test_moving_a_slider_changes_the_face(served):
-    _, client, _ = served
-    client.predict("tiny-vae", 7, 1.0, api_name="/random")
-    still = pixels(client.predict("tiny-vae", *[0.0] * SLIDERS, api_name="/face"))
-    moved = pixels(client.predict("tiny-vae", 3.0, *[0.0] * (SLIDERS - 1), api_name="/face"))
-    again = pixels(client.predict("tiny-vae", *[0.0] * SLIDERS, api_name="/face"))
+    _, client, url = served
+    face = client.predict("tiny-vae", 7, 1.0, api_name="/random")[0]
+    still = face_pixels(url, face, [0.0] * SLIDERS)
+    moved = face_pixels(url, face, [3.0] + [0.0] * (SLIDERS - 1))
+    again = face_pixels(url, face, [])
     assert np.abs(still - moved).mean() > 1 and np.array_equal(still, again)
 
 
+@pytest.mark.parametrize("change,status,message", [
+    ({"model": "nope"}, 404, "no model 'nope'"),
+    ({"base": "AAAA"}, 400, "has 0 values; this model needs 16"),
+    ({"v": "1,x"}, 400, "must be numbers"),
+    ({"v": "4"}, 400, "within ±3"),
+    ({"v": ",".join(["0"] * (SLIDERS + 1))}, 400, f"at most {SLIDERS}"),
+])
+def test_the_face_route_answers_bad_requests_with_one_line(served, change, status, message):
+    _, client, url = served
+    face = client.predict("tiny-vae", 7, 1.0, api_name="/random")[0]
+    good = face_url(url, face)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(good).query, keep_blank_values=True).items()}
+    response = httpx.get(good.split("?")[0] + "?" + urlencode({**query, **change}), timeout=30)
+    assert response.status_code == status and message in response.text and "\n" not in response.text.strip()
+    assert httpx.get(good, timeout=30).status_code == 200  # and it keeps serving
+
+
 def test_seeds_give_reproducible_random_faces(served):
-    _, client, _ = served
-    first = pixels(client.predict("tiny-vae", 5, 1.0, api_name="/random")[0])
-    other = pixels(client.predict("tiny-vae", 6, 1.0, api_name="/random")[0])
-    same = pixels(client.predict("tiny-vae", 5, 1.0, api_name="/random")[0])
+    _, client, url = served
+    first = face_pixels(url, client.predict("tiny-vae", 5, 1.0, api_name="/random")[0])
+    other = face_pixels(url, client.predict("tiny-vae", 6, 1.0, api_name="/random")[0])
+    same = face_pixels(url, client.predict("tiny-vae", 5, 1.0, api_name="/random")[0])
     assert np.array_equal(first, same) and not np.array_equal(first, other)
 
 
 def test_upload_reconstructs_and_becomes_the_slider_base(served, tmp_path):
-    _, client, _ = served
+    _, client, url = served
     from trainer.data.synthetic import synthetic_faces
 
     _, image, _, _ = next(synthetic_faces(1, 64, seed=3))
@@ -69,8 +105,8 @@ def test_upload_reconstructs_and_becomes_the_slider_base(served, tmp_path):
     original, recon, info, face, *_ = client.predict("tiny-vae", handle_file(path), api_name="/reconstruct")
     assert "PSNR" in info and float(info.split("PSNR ")[1].split(" ")[0]) > 10
     assert pixels(original).shape == pixels(recon).shape == (64, 64, 3)
-    assert np.array_equal(pixels(face), pixels(recon))  # the slider face is now the reconstruction
-    assert np.array_equal(pixels(client.predict("tiny-vae", *[0.0] * SLIDERS, api_name="/face")), pixels(recon))
+    # The slider face is now the reconstruction (shown 4× larger in the Reconstruct tab).
+    assert np.array_equal(face_pixels(url, face, [0.0] * SLIDERS), pixels(recon)[::4, ::4])
 
 
 @pytest.mark.parametrize("name,content,message", [
@@ -79,7 +115,7 @@ def test_upload_reconstructs_and_becomes_the_slider_base(served, tmp_path):
     ("cut.png", None, "damaged"),
 ])
 def test_bad_uploads_show_a_message_and_the_app_keeps_serving(served, tmp_path, name, content, message):
-    _, client, _ = served
+    _, client, url = served
     path = tmp_path / name
     if content is None:
         buffer = io.BytesIO()
@@ -88,7 +124,7 @@ def test_bad_uploads_show_a_message_and_the_app_keeps_serving(served, tmp_path, 
     path.write_bytes(content)
     with pytest.raises(Exception, match=message):
         client.predict("tiny-vae", handle_file(str(path)), api_name="/reconstruct")
-    assert pixels(client.predict("tiny-vae", 1, 1.0, api_name="/random")[0]).shape == (64, 64, 3)
+    assert face_pixels(url, client.predict("tiny-vae", 1, 1.0, api_name="/random")[0]).shape == (16, 16, 3)
 
 
 def test_interpolation_strip_and_gif(served, tmp_path):
@@ -114,15 +150,14 @@ def test_samples_and_training_evolution(served):
 
 
 def test_latent_export_and_import(served, tmp_path):
-    _, client, _ = served
-    client.predict("tiny-vae", 9, 1.0, api_name="/random")
-    face = pixels(client.predict("tiny-vae", 1.0, *[0.0] * (SLIDERS - 1), api_name="/face"))
+    _, client, url = served
+    face = face_pixels(url, client.predict("tiny-vae", 9, 1.0, api_name="/random")[0], [1.0] + [0.0] * (SLIDERS - 1))
     exported = client.predict("tiny-vae", *([1.0] + [0.0] * (SLIDERS - 1)), api_name="/export_latent")
     payload = json.loads(open(exported).read())
     assert payload["model"] == "tiny-vae" and len(payload["latent"]) == 16
     client.predict("tiny-vae", 1, 1.0, api_name="/random")
     restored, *_ = client.predict("tiny-vae", handle_file(exported), api_name="/import_latent")
-    assert np.abs(pixels(restored) - face).max() <= 1
+    assert np.abs(face_pixels(url, restored) - face).max() <= 1
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(Exception, match="not valid JSON"):

@@ -43,9 +43,18 @@ def face_src(page) -> str:
     return page.locator("#face img").first.get_attribute("src") or ""
 
 
+# The face as painted: its pixels read back from a canvas, once the current src has loaded.
+PAINTED_FACE = """() => { const img = document.querySelector('#face img');
+  if (!img || !img.complete || !img.naturalWidth) return null;
+  const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  return Array.from(g.getImageData(0, 0, c.width, c.height).data).join(','); }"""
+
+
 def test_dragging_a_slider_changes_the_face(page):
     page.locator("#face img").first.wait_for(timeout=30_000)
     before = face_src(page)
+    painted = page.wait_for_function(PAINTED_FACE, timeout=30_000).json_value()
     slider = page.locator("#slider-0 input[type=range]").first
     box = slider.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -56,6 +65,8 @@ def test_dragging_a_slider_changes_the_face(page):
     page.wait_for_function("(old) => { const img = document.querySelector('#face img');"
                            " return img && img.src && img.src !== old; }", arg=before, timeout=30_000)
     assert float(slider.input_value()) > 1.0
+    page.wait_for_function(f"() => {{ const p = ({PAINTED_FACE})(); return p && p !== {painted!r}; }}",
+                           timeout=30_000)  # a new face was fetched and painted
 
 
 def test_uploading_a_face_shows_its_reconstruction(page, tmp_path):

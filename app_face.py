@@ -1,0 +1,89 @@
+"""The slider face for the Gradio app: an <img> the browser repaints straight from a plain HTTP route.
+
+A slider drag is the app's hottest path. Through a Gradio event it costs an event round trip, a file written
+to Gradio's cache and a second request for that file (≈ 100 ms in a browser on 2 cores, 7 ms of it the model);
+here the page's own script turns each slider ``input`` into ``GET face.png?model=…&base=…&v=…`` and the
+browser shows the answer. The request carries the whole state (model, base latent, slider offsets), so the
+route is stateless and the same for every user; Python handlers that change the base (random face,
+upload, map click, model switch) return new HTML with the new base.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Callable
+from urllib.parse import urlencode
+
+import gradio as gr
+import numpy as np
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from explorer.errors import CheckpointError, LatentInputError
+from explorer.render import png_bytes
+from explorer.share import latent_from_token, latent_to_token, offsets_from_text
+
+ROUTE = "face.png"  # relative in the page: works at any root path (Spaces, proxies)
+CSS = """
+#face img.face { width: 256px; height: 256px; image-rendering: pixelated; display: block; margin: 0 auto;
+                 border-radius: 8px; background: #eee; }
+"""
+# Runs once when the widget mounts. Listens on the whole page (the sliders are other components); reads every
+# slider, the one being dragged from the event itself (its twin number box may not have caught up yet).
+JS = """
+const COUNT = %(count)d;
+function sliderValue(i, event) {
+  const box = document.getElementById('slider-' + i);
+  if (!box) return 0;
+  const source = event && box.contains(event.target) ? event.target : box.querySelector('input[type=range]');
+  const v = Number(source ? source.value : 0);
+  return Number.isFinite(v) ? Math.max(-3, Math.min(3, v)) : 0;
+}
+document.addEventListener('input', event => {
+  const target = event.target;
+  if (!target || !target.closest || !target.closest('[id^="slider-"]')) return;
+  const img = element.querySelector('img.face');
+  if (!img || !img.dataset.base) return;
+  const values = Array.from({length: COUNT}, (_, i) => sliderValue(i, event));
+  img.src = '%(route)s?' + new URLSearchParams({model: img.dataset.model, base: img.dataset.base,
+                                                 v: values.map(v => +v.toFixed(3)).join(',')});
+});
+"""
+
+
+def face_src(model: str, base: np.ndarray, offsets: list[float] | tuple = ()) -> str:
+    values = ",".join(f"{float(v):g}" for v in offsets)
+    return f"{ROUTE}?" + urlencode({"model": model, "base": latent_to_token(base), "v": values})
+
+
+def face_html(model: str, base: np.ndarray, offsets: list[float] | tuple = ()) -> str:
+    """What the face widget shows: the face of ``base`` moved by ``offsets``, with the base for the script."""
+    token = latent_to_token(base)
+    return (f'<img class="face" alt="face" src="{html.escape(face_src(model, base, offsets))}" '
+            f'data-model="{html.escape(model)}" data-base="{token}">')
+
+
+def face_widget(count: int) -> gr.HTML:
+    return gr.HTML(value="", js_on_load=JS % {"count": count, "route": ROUTE}, css_template=CSS, elem_id="face",
+                   label="Face", show_label=True, container=True)
+
+
+def face_route(render: Callable[[str, np.ndarray, list[float]], np.ndarray], latent_dim: Callable[[str], int],
+               count: int) -> Route:
+    """``GET face.png?model=NAME&base=TOKEN&v=o1,o2,…`` → the PNG; a bad request gets a one-line 400/404."""
+
+    def endpoint(request: Request) -> Response:  # sync: Starlette runs it in its thread pool
+        query = request.query_params
+        name = query.get("model", "")
+        try:
+            base = latent_from_token(query.get("base", ""), latent_dim(name))
+            face = render(name, base, offsets_from_text(query.get("v", ""), count))
+        except CheckpointError as error:
+            return PlainTextResponse(str(error), status_code=404)
+        except (LatentInputError, ValueError) as error:
+            return PlainTextResponse(str(error), status_code=400)
+        # no-store: the same URL may name other weights after a model is retrained and the app restarted.
+        return Response(png_bytes(face), media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    return Route(f"/{ROUTE}", endpoint, methods=["GET"])
