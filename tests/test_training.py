@@ -110,6 +110,43 @@ def test_dcgan_trains_and_writes_its_checkpoint(tmp_path):
     assert (tmp_path / "s.png").stat().st_size > 200
 
 
+def test_dcgan_generator_average_resumes_exactly_and_is_what_export_ships(tmp_path):
+    from trainer.ema import averaged_generator_weights
+    from trainer.run_dir import RunDir
+
+    args = ("--preset", "dcgan-tiny", "--data", "synthetic:300")
+    assert train(tmp_path / "straight", *args, "--epochs", 2) == 0
+    assert train(tmp_path / "resumed", *args, "--epochs", 1) == 0
+    assert train(tmp_path / "resumed", "--resume", "--epochs", 2) == 0
+    averages = [averaged_generator_weights(RunDir.load_training_state(tmp_path / r / "checkpoint"))
+                for r in ("straight", "resumed")]
+    (straight, updates), (resumed, _) = averages
+    steps = json.loads((tmp_path / "straight/summary.json").read_text())["global_step"]
+    assert updates == steps and straight.keys() == resumed.keys()  # one update per G step
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+    raw = load_file(tmp_path / "straight/checkpoint/model.safetensors")
+    assert not torch.equal(raw["generator.net.0.weight"], straight["net.0.weight"])  # an average, not G
+    shipped = tmp_path / "shipped"
+    assert main(["export", "--run", str(tmp_path / "straight"), "--out", str(shipped), "--dtype", "float32"]) == 0
+    exported = load_file(shipped / "model.safetensors")
+    assert all(torch.equal(exported[f"generator.{k}"], v.float()) for k, v in straight.items() if v.is_floating_point())
+    assert "moving average of G" in json.loads((shipped / "config.json").read_text())["generator_weights"]
+    assert "- generator: exponential moving average" in (shipped / "MODEL_CARD.md").read_text()
+
+
+def test_the_generator_average_may_start_on_resume_and_never_changes_training(tmp_path):
+    args = ("--preset", "dcgan-tiny", "--data", "synthetic:300", "--ema-decay", "0")
+    assert train(tmp_path / "plain", *args, "--epochs", 2) == 0
+    assert train(tmp_path / "late", *args, "--epochs", 1) == 0
+    assert train(tmp_path / "late", "--resume", "--epochs", 2, "--ema-decay", "0.5") == 0
+    a = load_file(tmp_path / "plain/checkpoint/model.safetensors")
+    b = load_file(tmp_path / "late/checkpoint/model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    state = torch.load(tmp_path / "late/checkpoint/training_state.pt", weights_only=True)
+    steps = json.loads((tmp_path / "late/summary.json").read_text())["global_step"]
+    assert int(state["optimizers"]["generator_ema"]["n_averaged"]) == steps // 2  # the second epoch's updates
+
+
 def test_max_steps_stops_early(tmp_path):
     assert train(tmp_path / "r", "--preset", "vae-tiny", "--data", "synthetic:300", "--max-steps", 3) == 0
     assert json.loads((tmp_path / "r/summary.json").read_text())["global_step"] == 3

@@ -20,7 +20,8 @@ from trainer.models import CheckpointError, ConvVAE, DCGAN, DCGANConfig, VAEConf
 INTERRUPTED = {"train": "the last completed epoch is saved; continue with --resume"}
 
 # Options that may change when a run is resumed; anything else must match the run's saved config.
-RESUMABLE = {"epochs", "device", "precision", "max_steps", "eval_max_images"}
+# ema_decay: the average only watches G, it never changes the G/D trajectory.
+RESUMABLE = {"epochs", "device", "precision", "max_steps", "eval_max_images", "ema_decay"}
 
 
 def add_dataclass_options(parser: argparse.ArgumentParser, classes) -> None:

@@ -18,6 +18,7 @@ import torch
 
 from trainer import artifacts
 from trainer.atomic import atomic_write_json, atomic_write_text
+from trainer.ema import averaged_generator_weights
 from trainer.export_card import model_card
 from trainer.models import INVERSION_DIR, load_model, read_checkpoint_config
 from trainer.models.atlas import ATLAS_NAME, MANIFEST_NAME
@@ -62,6 +63,9 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     checkpoint = run.latest_checkpoint()
     meta = read_checkpoint_config(checkpoint)
     model = load_model(checkpoint)
+    average = averaged_generator_weights(run.load_training_state(checkpoint))
+    if average is not None:  # the DCGAN kept a weight average of G: that is the generator to ship
+        model.generator.load_state_dict(average[0])
     run_config = run.load_run_config()
     figures = final_metrics(run)
     out = Path(out)
@@ -73,6 +77,10 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     extra = {k: meta[k] for k in ("training", "data", "git_commit") if k in meta}
     extra["training"] = {**extra.get("training", {}), "wall_time_s": figures.get("wall_time_s",
                          extra.get("training", {}).get("wall_time_s"))}
+    if average is not None:
+        decay = extra["training"].get("train_config", {}).get("ema_decay")
+        extra["generator_weights"] = f"exponential moving average of G's weights over training (decay {decay}, " \
+                                     f"{average[1]:,} updates), not the last step's G"
     old_weights = sha256_of_file(out / WEIGHTS_NAME) if (out / WEIGHTS_NAME).is_file() else None
     old_metrics = _json(out / "metrics.json")
     old_evaluation = old_metrics.get("evaluation")

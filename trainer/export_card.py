@@ -53,6 +53,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         f"- weights `model.safetensors` stored as {meta.get('weights_dtype')} (loaded as float32); faces decoded "
         f"from the stored weights differ from the trained ones by at most {metrics['storage_max_pixel_error']:.4f} "
         "(pixels in [0, 1], 64 seeded latents)",
+        *([f"- generator: {meta['generator_weights']}"] if meta.get("generator_weights") else []),
         "",
         "## Data",
         "",

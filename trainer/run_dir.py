@@ -46,6 +46,7 @@ class RunDir:
         shutil.rmtree(tmp, ignore_errors=True)
         model.save_pretrained(tmp, extra=extra)
         state = {"epoch": epoch, "global_step": global_step, "wall_time_s": wall_time_s,
+                 # optimizers, and anything else with a state_dict() that resuming needs (the G average)
                  "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()}}
         atomic_write(tmp / STATE_NAME, lambda path: torch.save(state, path))
         shutil.rmtree(old, ignore_errors=True)

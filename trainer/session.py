@@ -62,13 +62,15 @@ class Session:
         return torch.randn(self.train.sample_count, latent_dim, generator=generator).to(self.runtime.device)
 
     @torch.no_grad()
-    def decode_fixed(self, z: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1] from the model in eval mode (BatchNorm running statistics, as served)."""
-        was_training = self.model.training
-        self.model.eval()
+    def decode_fixed(self, z: torch.Tensor, generator: torch.nn.Module | None = None) -> torch.Tensor:
+        """Images in [0, 1] from the model in eval mode (BatchNorm running statistics, as served);
+        ``generator``: a DCGAN generator (images in [−1, 1]) to draw with instead, e.g. its weight average."""
+        module = generator if generator is not None else self.model
+        was_training = module.training
+        module.eval()
         with self.runtime.autocast():
-            images = self.model.decode(z).float()
-        self.model.train(was_training)
+            images = ((generator(z) + 1) / 2 if generator is not None else self.model.decode(z)).float()
+        module.train(was_training)
         return images
 
     def wrap(self, module: torch.nn.Module) -> torch.nn.Module:

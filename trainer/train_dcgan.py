@@ -8,6 +8,7 @@ import torch
 from tqdm import tqdm
 
 from trainer.data import eval_batches
+from trainer.ema import STATE_KEY, generator_average
 from trainer.losses import d_loss_fake, d_loss_real, g_loss
 from trainer.models import DCGAN
 from trainer.runtime import noise_generator
@@ -25,6 +26,9 @@ def train_dcgan(session: Session) -> dict:
     if session.optimizer_states:
         opt_g.load_state_dict(session.optimizer_states["generator"])
         opt_d.load_state_dict(session.optimizer_states["discriminator"])
+    average = (generator_average(gan.generator, cfg.ema_decay, session.optimizer_states.get(STATE_KEY))
+               if cfg.ema_decay else None)
+    shown = average.module if average is not None else None  # what the sample grids draw with
     fixed_z = session.fixed_latent(gan.latent_dim)
     session.save_epoch_zero_samples(session.decode_fixed(fixed_z))
     row: dict = {}
@@ -64,6 +68,8 @@ def train_dcgan(session: Session) -> dict:
             loss_g = g_loss(fake_logits_for_g)
             loss_g.backward()
             opt_g.step()
+            if average is not None:
+                average.update_parameters(gan.generator)
 
             session.global_step += 1
             steps += 1
@@ -87,8 +93,9 @@ def train_dcgan(session: Session) -> dict:
         row = {f"train_{k}": v / max(steps, 1) for k, v in sums.items()}
         row.update(evaluate_dcgan(gan, session, fixed_z))
         row["images_per_s"] = round(speed, 1) if speed else ""
-        session.finish_epoch(epoch, row, {"generator": opt_g, "discriminator": opt_d},
-                             session.decode_fixed(fixed_z), None, curves=["d_loss", "g_loss"])
+        states = {"generator": opt_g, "discriminator": opt_d, **({STATE_KEY: average} if average else {})}
+        session.finish_epoch(epoch, row, states, session.decode_fixed(fixed_z, shown), None,
+                             curves=["d_loss", "g_loss"])
         if session.reached_max_steps():
             break
     return session.finish(row)
