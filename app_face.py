@@ -40,14 +40,27 @@ function sliderValue(i, event) {
   const v = Number(source ? source.value : 0);
   return Number.isFinite(v) ? Math.max(-3, Math.min(3, v)) : 0;
 }
+// One request in flight per image; while it runs, only the newest position waits (Gradio's "always_last").
+let inFlight = null, queued = null;
+function show(img, url) {
+  if (inFlight === img) { queued = url; return; }
+  inFlight = img;
+  const done = () => {
+    if (inFlight === img) inFlight = null;
+    if (queued !== null) { const next = queued; queued = null; show(img, next); }
+  };
+  img.addEventListener('load', done, {once: true});
+  img.addEventListener('error', done, {once: true});
+  img.src = url;
+}
 document.addEventListener('input', event => {
   const target = event.target;
   if (!target || !target.closest || !target.closest('[id^="slider-"]')) return;
   const img = element.querySelector('img.face');
   if (!img || !img.dataset.base) return;
   const values = Array.from({length: COUNT}, (_, i) => sliderValue(i, event));
-  img.src = '%(route)s?' + new URLSearchParams({model: img.dataset.model, base: img.dataset.base,
-                                                 v: values.map(v => +v.toFixed(3)).join(',')});
+  show(img, '%(route)s?' + new URLSearchParams({model: img.dataset.model, base: img.dataset.base,
+                                                 v: values.map(v => +v.toFixed(3)).join(',')}));
 });
 """
 

@@ -65,6 +65,10 @@ def test_dragging_a_slider_changes_the_face(page):
     page.wait_for_function("(old) => { const img = document.querySelector('#face img');"
                            " return img && img.src && img.src !== old; }", arg=before, timeout=30_000)
     assert float(slider.input_value()) > 1.0
+    # However fast the drag, the face ends on the slider's final position (only the newest request waits).
+    page.wait_for_function("""(value) => { const img = document.querySelector('#face img');
+        const v = new URL(img.src).searchParams.get('v').split(',').map(Number);
+        return img.complete && Math.abs(v[0] - value) < 1e-3; }""", arg=float(slider.input_value()), timeout=30_000)
     page.wait_for_function(f"() => {{ const p = ({PAINTED_FACE})(); return p && p !== {painted!r}; }}",
                            timeout=30_000)  # a new face was fetched and painted
 
