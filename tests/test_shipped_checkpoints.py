@@ -11,7 +11,7 @@ from trainer.models import load_model
 from trainer.models.atlas import load_atlas
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
-SHIPPED = ["dcgan-anime64", "vae-anime64", "vae-fashion28"]
+SHIPPED = ["dcgan-anime64", "vae-anime64", "vae-fashion28", "vae-fashion28-beta4"]
 FOUND = sorted(p.parent.name for p in CHECKPOINTS.glob("*/config.json"))
 
 
