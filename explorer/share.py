@@ -78,8 +78,8 @@ def latent_to_token(latent: np.ndarray) -> str:
 
 def latent_from_token(token: str, latent_dim: int) -> np.ndarray:
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (ValueError, TypeError):
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+    except (ValueError, TypeError):  # binascii.Error is a ValueError
         raise LatentInputError("the latent in the request is not base64") from None
     if len(raw) != 4 * latent_dim:
         raise LatentInputError(f"the latent in the request has {len(raw) // 4} values; this model needs {latent_dim}")

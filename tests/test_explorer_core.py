@@ -9,6 +9,7 @@ from PIL import Image
 from explorer.errors import ImageInputError, LatentInputError
 from explorer.latents import apply_directions, check_latent, interpolate, lerp, slerp, traverse
 from explorer.model import ExplorerModel, discover_models
+from explorer.share import latent_from_token, latent_to_token, offsets_from_text
 from explorer.uploads import read_upload
 from trainer.cli import main
 from trainer.data import load_image_data
@@ -51,6 +52,27 @@ def test_traversal_runs_from_minus_to_plus_three_sigma():
     assert np.allclose(path[0], [0, -6, 0, 0]) and np.allclose(path[-1], [0, 6, 0, 0]) and np.allclose(path[3], 0)
     moved = apply_directions(base, np.eye(4, dtype=np.float32)[:2], offsets=[1.0, -3.0], scales=[2.0, 0.5])
     assert np.allclose(moved, [2.0, -1.5, 0, 0])
+
+
+def test_a_latent_survives_the_face_url_exactly_and_bad_tokens_are_refused():
+    latent = np.random.default_rng(0).standard_normal(128).astype(np.float32)
+    token = latent_to_token(latent)
+    assert token.isascii() and "+" not in token and "/" not in token  # URL-safe as it is
+    assert np.array_equal(latent_from_token(token, 128), latent)
+    with pytest.raises(LatentInputError, match="this model needs 64"):
+        latent_from_token(token, 64)
+    with pytest.raises(LatentInputError, match="not base64"):
+        latent_from_token("%%%", 128)
+    with pytest.raises(LatentInputError, match="NaN"):
+        latent_from_token(latent_to_token(np.full(4, np.nan, np.float32)), 4)
+
+
+def test_slider_offsets_from_the_face_url():
+    assert offsets_from_text("0.5,-1,,3", 16) == [0.5, -1.0, 3.0]
+    assert offsets_from_text("", 16) == []
+    for text, message in [("1,a", "numbers"), ("3.5", "within ±3"), ("nan", "within ±3"), ("0,0,0", "at most 2")]:
+        with pytest.raises(LatentInputError, match=message):
+            offsets_from_text(text, 2)
 
 
 def test_check_latent_rejects_what_does_not_fit():
