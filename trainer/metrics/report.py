@@ -91,16 +91,19 @@ def results_rows(models: dict[str, dict]) -> list[dict]:
         rows.append({"model": name, "fid": g["fid"], "kid": g["kid"]["mean"], "precision": g["precision"],
                      "recall": g["recall"], "psnr": evaluation["reconstruction"]["psnr"],
                      "ssim": evaluation["reconstruction"]["ssim"], "samples": g["samples"],
-                     "reference": f"{g['reference']['images']:,} {g['reference']['split']}"})
+                     "reference": f"{g['reference']['images']:,} {g['reference']['split']}",
+                     "data": " + ".join(s["name"] for s in evaluation.get("data", {}).get("sources", [])) or "?"})
     return rows
 
 
 def results_table(models: dict[str, dict]) -> str:
-    header = ["| model | FID ↓ | KID ×10³ ↓ | precision ↑ | recall ↑ | test PSNR ↑ | test SSIM ↑ | IS | samples vs real |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    # Figures compare only within one data set: the column says which real images each model is measured on.
+    header = ["| model | FID ↓ | KID ×10³ ↓ | precision ↑ | recall ↑ | test PSNR ↑ | test SSIM ↑ | IS "
+              "| samples vs real | data |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     rows = [f"| `{r['model']}` | {r['fid']:.1f} | {1e3 * r['kid']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} "
-            f"| {r['psnr']:.2f} dB | {r['ssim']:.3f} | n/a | {r['samples']:,} vs {r['reference']} |"
+            f"| {r['psnr']:.2f} dB | {r['ssim']:.3f} | n/a | {r['samples']:,} vs {r['reference']} | {r['data']} |"
             for r in results_rows(models)]
-    seed = [f"| seed 002 {kind.upper()} (reference) | {v['fid']} | — | — | — | — | — | {v['is']} | unknown |"
-            for kind, v in SEED_002.items()]
+    seed = [f"| seed 002 {kind.upper()} (reference) | {v['fid']} | — | — | — | — | — | {v['is']} | unknown "
+            "| anime faces |" for kind, v in SEED_002.items()]
     return "\n".join(header + rows + seed)
