@@ -26,8 +26,8 @@ from explorer.share import latent_from_token, latent_to_token, offsets_from_text
 
 ROUTE = "face.png"  # relative in the page: works at any root path (Spaces, proxies)
 CSS = """
-#face img.face { width: 256px; height: 256px; image-rendering: pixelated; display: block; margin: 0 auto;
-                 border-radius: 8px; background: #eee; }
+img.face { width: 256px; height: 256px; image-rendering: pixelated; display: block; margin: 0 auto;
+           border-radius: 8px; background: #eee; }
 """
 # Runs once when the widget mounts. Listens on the whole page (the sliders are other components); reads every
 # slider, the one being dragged from the event itself (its twin number box may not have caught up yet).

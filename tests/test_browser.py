@@ -55,6 +55,7 @@ def test_dragging_a_slider_changes_the_face(page):
     page.locator("#face img").first.wait_for(timeout=30_000)
     before = face_src(page)
     painted = page.wait_for_function(PAINTED_FACE, timeout=30_000).json_value()
+    assert page.locator("#face img").first.bounding_box()["width"] == 256  # small faces shown large, pixelated
     slider = page.locator("#slider-0 input[type=range]").first
     box = slider.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
