@@ -65,15 +65,17 @@ document.addEventListener('input', event => {
 """
 
 
-def face_src(model: str, base: np.ndarray, offsets: list[float] | tuple = ()) -> str:
+def face_src(model: str, base: np.ndarray | str, offsets: list[float] | tuple = ()) -> str:
+    """``base``: the latent, or its token when the caller already has it."""
+    token = base if isinstance(base, str) else latent_to_token(base)
     values = ",".join(f"{float(v):g}" for v in offsets)
-    return f"{ROUTE}?" + urlencode({"model": model, "base": latent_to_token(base), "v": values})
+    return f"{ROUTE}?" + urlencode({"model": model, "base": token, "v": values})
 
 
 def face_html(model: str, base: np.ndarray, offsets: list[float] | tuple = ()) -> str:
     """What the face widget shows: the face of ``base`` moved by ``offsets``, with the base for the script."""
     token = latent_to_token(base)
-    return (f'<img class="face" alt="face" src="{html.escape(face_src(model, base, offsets))}" '
+    return (f'<img class="face" alt="face" src="{html.escape(face_src(model, token, offsets))}" '
             f'data-model="{html.escape(model)}" data-base="{token}">')
 
 

@@ -27,13 +27,14 @@ def pixels(path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
 
 
-def face_url(url: str, face_html: str, offsets=None) -> str:
-    """The image URL in the face widget's HTML, with other slider offsets if given (what the page's script does)."""
+def face_url(url: str, face_html: str, offsets=None, **change) -> str:
+    """The image URL in the face widget's HTML, with other slider offsets if given (what the page's script
+    does) and any other query field replaced by ``change``."""
     src = html.unescape(re.search(r'src="([^"]+)"', face_html).group(1))
+    query = {k: v[0] for k, v in parse_qs(urlsplit(src).query, keep_blank_values=True).items()}
     if offsets is not None:
-        query = {k: v[0] for k, v in parse_qs(urlsplit(src).query, keep_blank_values=True).items()}
-        src = src.split("?")[0] + "?" + urlencode({**query, "v": ",".join(map(str, offsets))})
-    return urljoin(url, src)
+        query["v"] = ",".join(map(str, offsets))
+    return urljoin(url, src.split("?")[0] + "?" + urlencode({**query, **change}))
 
 
 def face_pixels(url: str, face_html: str, offsets=None) -> np.ndarray:
@@ -82,8 +83,7 @@ def test_the_face_route_answers_bad_requests_with_one_line(served, change, statu
     _, client, url = served
     face = client.predict("tiny-vae", 7, 1.0, api_name="/random")[0]
     good = face_url(url, face)
-    query = {k: v[0] for k, v in parse_qs(urlsplit(good).query, keep_blank_values=True).items()}
-    response = httpx.get(good.split("?")[0] + "?" + urlencode({**query, **change}), timeout=30)
+    response = httpx.get(face_url(url, face, **change), timeout=30)
     assert response.status_code == status and message in response.text and "\n" not in response.text.strip()
     assert httpx.get(good, timeout=30).status_code == 200  # and it keeps serving
 
