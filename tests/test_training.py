@@ -198,3 +198,53 @@ def test_torchrun_two_processes_end_with_identical_weights(tmp_path, preset):
     summary = json.loads((run / "summary.json").read_text())
     assert summary["world_size"] == 2 and len(summary["rank_weight_checksums"]) == 2
     assert summary["ranks_in_sync"], summary["rank_weight_checksums"]
+
+
+@pytest.mark.parametrize("preset", ["vae-tiny", "dcgan-tiny"])
+def test_init_from_a_shipped_checkpoint_goes_on_from_its_weights_epochs_and_history(tmp_path, preset):
+    assert train(tmp_path / "first", "--preset", preset, "--data", "synthetic:300", "--epochs", 2) == 0
+    shipped = tmp_path / "shipped"
+    assert main(["export", "--run", str(tmp_path / "first"), "--out", str(shipped)]) == 0  # fp16 weights
+    second = tmp_path / "second"
+    # A vanishing learning rate: the continued weights must still be the shipped ones (preset and data come
+    # from the checkpoint); Adam moves each weight by about lr per step.
+    assert train(second, "--init-from", shipped, "--epochs", 3, "--learning-rate", 1e-12) == 0
+    stored, continued = (load_file(p / "model.safetensors") for p in (shipped, second / "checkpoint"))
+    parameters = [k for k in stored if k.endswith(("weight", "bias"))]  # BatchNorm statistics still move
+    assert len(parameters) > 4 and all(torch.allclose(continued[k], stored[k].float(), rtol=0, atol=1e-9) for k in parameters)
+    history = rows(second)
+    first_steps = json.loads((tmp_path / "first/summary.json").read_text())["global_step"]
+    assert [int(r["epoch"]) for r in history] == [1, 2, 3] and int(history[1]["global_step"]) == first_steps
+    assert int(history[2]["global_step"]) == 3 * first_steps // 2
+    assert sorted(p.name for p in (second / "samples").glob("*.png")) == [f"epoch_00{e}.png" for e in range(4)]
+    meta = json.loads((second / "checkpoint/config.json").read_text())
+    origin = meta["training"]["continued_from"]
+    assert [(o["epochs"], o["weights_sha256"]) for o in origin] == [
+        (2, json.loads((shipped / "config.json").read_text())["weights_sha256"])]
+    # A resumed continuation keeps its lineage, and the exported card tells both runs and how to redo them.
+    assert train(second, "--resume", "--epochs", 4) == 0
+    assert json.loads((second / "checkpoint/config.json").read_text())["training"]["continued_from"] == origin
+    assert main(["export", "--run", str(second), "--out", str(shipped)]) == 0
+    card = (shipped / "MODEL_CARD.md").read_text()
+    assert "trained in 2 runs (epochs 1–2, 3–4)" in card
+    assert "python -m trainer train --init-from checkpoints/shipped --epochs 4 --out runs/shipped-2" in card
+    cell = json.loads((shipped / "evolution.json").read_text())
+    assert cell["rows"] == [0, 1, 2, 3, 4]
+    assert Image.open(shipped / "evolution.png").height == 2 + 5 * (cell["cell_size"] + 2)
+
+
+def test_init_from_refuses_what_cannot_continue(tmp_path, capsys):
+    assert train(tmp_path / "first", "--preset", "vae-tiny", "--data", "synthetic:200", "--epochs", 2) == 0
+    shipped = tmp_path / "shipped"
+    assert main(["export", "--run", str(tmp_path / "first"), "--out", str(shipped)]) == 0
+    for args, message in [
+        (["--init-from", shipped, "--epochs", 2], "--epochs must be more than that"),
+        (["--init-from", shipped, "--epochs", 3, "--latent-dim", 4], "cannot change --latent-dim"),
+        (["--init-from", shipped, "--epochs", 3, "--preset", "dcgan-tiny"], "not dcgan-tiny"),
+        (["--init-from", shipped, "--resume"], "pass only one"),
+        (["--init-from", tmp_path / "nowhere", "--epochs", 3], "checkpoint folder not found"),
+    ]:
+        assert train(tmp_path / "second", *args) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith("error:") and message in err[-1], err
+    assert not (tmp_path / "second/checkpoint").exists()

@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder, .zip, synthetic[:COUNT] or fashion-mnist[:DIR]; repeat for several")
     train.add_argument("--out", type=Path, required=True, help="run folder (checkpoint/, samples/, metrics.csv)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    train.add_argument("--init-from", type=Path, metavar="CHECKPOINT",
+                       help="start a new run from a shipped checkpoint folder's weights, counting on from its "
+                            "epochs with its preset, data and settings (optimizer state starts fresh)")
     add_cache_options(train)
     add_dataclass_options(train, [TrainConfig, VAEConfig, DCGANConfig])
 
@@ -135,6 +138,8 @@ def run_train(args: argparse.Namespace) -> dict:
 
     overrides = overrides_from(args)
     data = args.data
+    if args.resume and args.init_from is not None:
+        raise ValueError("--resume continues a run folder, --init-from starts a new one: pass only one")
     if args.resume:
         saved = read_run_config(args.out) if (args.out / "run_config.json").is_file() else None
         if saved is None:
@@ -151,6 +156,8 @@ def run_train(args: argparse.Namespace) -> dict:
         preset, data = saved["preset"], saved["data"]
         overrides = {**fixed, **{k: v for k, v in saved["train"].items() if k in RESUMABLE}, **overrides}
         overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    elif args.init_from is not None:
+        preset, data, overrides = continuation_settings(args.init_from, args.preset, data, overrides)
     else:
         if not args.preset:
             raise ValueError("--preset is required for a new run (or pass --resume)")
@@ -160,7 +167,7 @@ def run_train(args: argparse.Namespace) -> dict:
     if not isinstance(model_config, model_class.config_class):
         raise ValueError(f"preset {preset} builds a {type(model_config).__name__}, not a {train_config.model}")
     session = start_session(preset, train_config, model_config, model_class, data, args.out, args.resume,
-                            None if args.no_cache else args.cache_dir)
+                            None if args.no_cache else args.cache_dir, init_from=args.init_from)
     try:
         summary = (train_dcgan if train_config.model == "dcgan" else train_vae)(session)
     finally:
@@ -172,6 +179,27 @@ def run_train(args: argparse.Namespace) -> dict:
             "done: %s steps, %.1f s, %s img/s; checkpoint in %s", summary["global_step"], summary["wall_time_s"],
             summary["train_images_per_s"], session.run.checkpoint)
     return summary
+
+
+def continuation_settings(checkpoint: Path, preset: str | None, data: list[str], overrides: dict):
+    """Preset, data and options for ``--init-from``: the checkpoint's own, with training options (not the
+    architecture) overridable on the command line."""
+    from trainer.continuation import read_origin
+
+    origin = read_origin(checkpoint)
+    training = origin["training"]
+    if preset and preset != training["preset"]:
+        raise ValueError(f"{checkpoint} was trained with --preset {training['preset']}, not {preset}")
+    changed = sorted(k for k, v in overrides.items()
+                     if k in origin["config"] and _jsonish(v) != _jsonish(origin["config"][k]))
+    if changed:
+        raise ValueError(f"cannot change {', '.join('--' + k.replace('_', '-') for k in changed)} of the "
+                         f"architecture in {checkpoint}")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}  # a key an older version wrote is dropped
+    saved = {**origin["config"], **{k: v for k, v in training["train_config"].items() if k in known}}
+    merged = {**saved, **overrides}
+    return (training["preset"], data or [s["spec"] for s in origin["data"]["sources"]],
+            {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()})
 
 
 def _jsonish(value):

@@ -79,8 +79,10 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
                          extra.get("training", {}).get("wall_time_s"))}
     if average is not None:
         decay = extra["training"].get("train_config", {}).get("ema_decay")
+        since = (", in the last run, which started from the average the run before shipped"
+                 if extra["training"].get("continued_from") else "")
         extra["generator_weights"] = f"exponential moving average of G's weights over training (decay {decay}, " \
-                                     f"{average[1]:,} updates), not the last step's G"
+                                     f"{average[1]:,} updates{since}), not the last step's G"
     old_weights = sha256_of_file(out / WEIGHTS_NAME) if (out / WEIGHTS_NAME).is_file() else None
     old_metrics = _json(out / "metrics.json")
     old_evaluation = old_metrics.get("evaluation")

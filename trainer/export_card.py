@@ -24,6 +24,28 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def continuation_lines(continued_from: list[dict], epochs: int) -> list[str]:
+    """How a model trained over several runs got its epochs (``train --init-from``)."""
+    if not continued_from:
+        return []
+    ends = [entry["epochs"] for entry in continued_from] + [epochs]
+    spans = [f"epochs 1–{ends[0]}"] + [f"{a + 1}–{b}" if b > a + 1 else str(b) for a, b in zip(ends, ends[1:])]
+    return [f"- trained in {len(spans)} runs ({', '.join(spans)}): each later run started from the weights the "
+            f"one before shipped ({continued_from[0].get('weights_dtype') or 'stored'}; for a DCGAN, G's weight "
+            "average and D) with fresh Adam state, as run folders and their optimizer state are not kept"]
+
+
+def reproduce_training(name: str, preset: str, data_args: str, continued_from: list[dict], epochs: int) -> list[str]:
+    """The commands that trained the weights: one run, or a first run and its continuations."""
+    ends = [entry["epochs"] for entry in continued_from] + [epochs]
+    lines = [f"python -m trainer train --preset {preset} {data_args} --epochs {ends[0]} --out runs/{name}",
+             f"python -m trainer export --run runs/{name} --out checkpoints/{name}"]
+    for part, end in enumerate(ends[1:], start=2):
+        lines += [f"python -m trainer train --init-from checkpoints/{name} --epochs {end} --out runs/{name}-{part}",
+                  f"python -m trainer export --run runs/{name}-{part} --out checkpoints/{name}"]
+    return lines
+
+
 def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: list[dict], model,
                inversion: dict | None = None) -> str:
     """``inversion``: the DCGAN inversion encoder's training record (its config.json "inversion"), if any."""
@@ -68,6 +90,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         f"{train['batch_size']}, Adam lr {train['learning_rate']:g} betas ({train['adam_beta1']}, {train['adam_beta2']}), "
         f"flip augmentation {'on' if train['flip'] else 'off'}, seed {train['seed']}",
         *([f"- why {metrics['epochs']} epochs: {metrics['note']}"] if metrics.get("note") else []),
+        *continuation_lines(training.get("continued_from") or [], metrics["epochs"]),
         f"- loss: {loss}",
         f"- hardware: {training.get('hardware', training.get('device', 'not recorded'))}, precision "
         f"{training.get('precision', 'not recorded')}, wall time {_duration(training.get('wall_time_s'))}",
@@ -89,9 +112,8 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         "## Reproduce",
         "",
         "```bash",
-        f"python -m trainer train --preset {run_config['preset']} {data_args} --epochs {metrics['epochs']} "
-        f"--out runs/{name}",
-        f"python -m trainer export --run runs/{name} --out checkpoints/{name}",
+        *reproduce_training(name, run_config["preset"], data_args, training.get("continued_from") or [],
+                            metrics["epochs"]),
         *([] if is_vae or inversion else [f"python -m trainer invert --checkpoint checkpoints/{name} {data_args}"]),
         f"python -m trainer embed --checkpoint checkpoints/{name} {data_args}",
         f"python -m trainer evaluate --checkpoint checkpoints/{name} {data_args} --num-samples 10000",

@@ -12,11 +12,11 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from trainer import artifacts
+from trainer import artifacts, continuation
 from trainer.atomic import atomic_write_json
 from trainer.config import TrainConfig
 from trainer.data import EpochBatches, ImageData, load_image_data
-from trainer.models.checkpoint import CheckpointError
+from trainer.models.checkpoint import CheckpointError, read_checkpoint_config
 from trainer.run_dir import RunDir
 from trainer.runtime import Runtime, gather_checksums, start_runtime
 
@@ -37,6 +37,7 @@ class Session:
     optimizer_states: dict = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     previous_wall_s: float = 0.0  # training time spent before this process resumed the run
+    continued_from: list[dict] = field(default_factory=list)  # shipped checkpoints this run went on from
     throughput: list[float] = field(default_factory=list)
 
     @property
@@ -120,7 +121,8 @@ class Session:
                          "train_config": dataclasses.asdict(self.train),
                          "device": str(self.runtime.device), "world_size": self.runtime.world_size,
                          "hardware": self.runtime.hardware(), "precision": str(self.runtime.dtype or "fp32"),
-                         "torch_version": torch.__version__, "wall_time_s": self.wall_time_s()},
+                         "torch_version": torch.__version__, "wall_time_s": self.wall_time_s(),
+                         **({"continued_from": self.continued_from} if self.continued_from else {})},
             "data": {"sources": self.data.provenance, "images": len(self.data),
                      "train_images": int((~self.data.is_test).sum()), "test_images": int(self.data.is_test.sum()),
                      "split": "; ".join(sorted({p["split"] for p in self.data.provenance}))},
@@ -143,10 +145,13 @@ class Session:
 
 
 def start_session(preset: str, train: TrainConfig, model_config, model_class, data_specs: list[str],
-                  out: Path, resume: bool = False, cache_dir: Path | None = None) -> Session:
-    """Create the run (or reopen it for --resume), load the data once and place it on the device."""
+                  out: Path, resume: bool = False, cache_dir: Path | None = None,
+                  init_from: Path | None = None) -> Session:
+    """Create the run (or reopen it for --resume), load the data once and place it on the device.
+    ``init_from``: a shipped checkpoint folder whose weights and epoch count a new run goes on from."""
     runtime = start_runtime(train.device, train.precision, train.channels_last)
     run = RunDir(out)
+    continued_from: list[dict] = []
     if resume:
         checkpoint = run.latest_checkpoint()
         state = run.load_training_state(checkpoint)
@@ -155,12 +160,29 @@ def start_session(preset: str, train: TrainConfig, model_config, model_class, da
             raise CheckpointError(f"{checkpoint} holds a different architecture than this run's config")
         start_epoch, global_step, optimizer_states = state["epoch"], state["global_step"], state["optimizers"]
         previous_wall_s = float(state.get("wall_time_s", 0.0))
+        continued_from = continuation.lineage(read_checkpoint_config(checkpoint))
     else:
         if (run.checkpoint / "config.json").exists():
             raise CheckpointError(f"{out} already holds a run: pass --resume to continue it, or choose a new --out")
         torch.manual_seed(train.seed)  # identical initial weights on every rank and every rerun
         model = model_class(model_config)
         start_epoch, global_step, optimizer_states, previous_wall_s = 0, 0, {}, 0.0
+        if init_from is not None:
+            origin = continuation.read_origin(init_from)
+            model = model_class.from_pretrained(init_from)
+            if dataclasses.asdict(model.config) != dataclasses.asdict(model_config):
+                raise CheckpointError(f"{init_from} holds a different architecture than this run's config")
+            entry = continuation.origin_entry(init_from, origin)
+            start_epoch, global_step = entry["epochs"], entry["global_step"]
+            previous_wall_s = float(origin["training"].get("wall_time_s") or 0.0)
+            continued_from = continuation.lineage(origin) + [entry]
+            if train.epochs <= start_epoch:
+                raise ValueError(f"{init_from} was trained for {start_epoch} epochs: "
+                                 f"--epochs must be more than that")
+            if runtime.is_main:
+                restored = continuation.seed_run_history(init_from, run.samples, run.metrics)
+                log.info("continuing %s from epoch %d (fresh optimizer state; %d evolution rows restored)",
+                         init_from, start_epoch, restored)
     data = load_image_data(data_specs, model_config.image_size, model_config.image_channels,
                            test_fraction=train.test_fraction, max_images=train.max_images or None,
                            cache_dir=cache_dir, seed=train.seed)
@@ -175,7 +197,8 @@ def start_session(preset: str, train: TrainConfig, model_config, model_class, da
     if runtime.channels_last:
         model = model.to(memory_format=torch.channels_last)
     return Session(preset, train, runtime, run, data, data.images.to(runtime.device), model,
-                   start_epoch, global_step, optimizer_states, previous_wall_s=previous_wall_s)
+                   start_epoch, global_step, optimizer_states, previous_wall_s=previous_wall_s,
+                   continued_from=continued_from)
 
 
 def read_run_config(out: Path) -> dict:
