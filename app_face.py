@@ -28,6 +28,7 @@ ROUTE = "face.png"  # relative in the page: works at any root path (Spaces, prox
 CSS = """
 img.face { width: 256px; height: 256px; image-rendering: pixelated; display: block; margin: 0 auto;
            border-radius: 8px; background: #eee; }
+a.face-download { display: block; text-align: center; margin-top: 6px; font-size: 0.9em; }
 """
 # Runs once when the widget mounts. Listens on the whole page (the sliders are other components); reads every
 # slider, the one being dragged from the event itself (its twin number box may not have caught up yet).
@@ -45,7 +46,10 @@ let inFlight = null, queued = null;
 function show(img, url) {
   if (inFlight === img) { queued = url; return; }
   inFlight = img;
-  const done = () => {
+  const done = event => {
+    // The download link follows the face as painted (a failed request keeps the last good one).
+    const link = element.querySelector('a.face-download');
+    if (link && event.type === 'load') link.href = img.src;
     if (inFlight === img) inFlight = null;
     if (queued !== null) { const next = queued; queued = null; show(img, next); }
   };
@@ -75,8 +79,9 @@ def face_src(model: str, base: np.ndarray | str, offsets: list[float] | tuple = 
 def face_html(model: str, base: np.ndarray, offsets: list[float] | tuple = ()) -> str:
     """What the face widget shows: the face of ``base`` moved by ``offsets``, with the base for the script."""
     token = latent_to_token(base)
-    return (f'<img class="face" alt="face" src="{html.escape(face_src(model, token, offsets))}" '
-            f'data-model="{html.escape(model)}" data-base="{token}">')
+    src = html.escape(face_src(model, token, offsets))
+    return (f'<img class="face" alt="face" src="{src}" data-model="{html.escape(model)}" data-base="{token}">'
+            f'<a class="face-download" href="{src}" download="{html.escape(model)}-face.png">Download PNG</a>')
 
 
 def face_widget(count: int) -> gr.HTML:

@@ -1,8 +1,10 @@
 """The app in a real headless Chromium (Debian's), driven by Playwright: what a person does with a mouse."""
 
 import shutil
+from io import BytesIO
 
 import pytest
+from PIL import Image
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -72,6 +74,17 @@ def test_dragging_a_slider_changes_the_face(page):
         return img.complete && Math.abs(v[0] - value) < 1e-3; }""", arg=float(slider.input_value()), timeout=30_000)
     page.wait_for_function(f"() => {{ const p = ({PAINTED_FACE})(); return p && p !== {painted!r}; }}",
                            timeout=30_000)  # a new face was fetched and painted
+    # The download link follows the painted face and saves it as a PNG file.
+    link = page.locator("#face a.face-download").first
+    page.wait_for_function("() => document.querySelector('#face a.face-download').href"
+                           " === document.querySelector('#face img').src", timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    saved = download.value.path().read_bytes()
+    assert download.value.suggested_filename.endswith("-face.png")
+    shown = page.evaluate("() => { const img = document.querySelector('#face img');"
+                          " return [img.naturalWidth, img.naturalHeight]; }")
+    assert Image.open(BytesIO(saved)).format == "PNG" and list(Image.open(BytesIO(saved)).size) == shown
 
 
 def test_uploading_a_face_shows_its_reconstruction(page, tmp_path):
