@@ -128,7 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def overrides_from(args: argparse.Namespace) -> dict:
     names = {f.name for cls in (TrainConfig, VAEConfig, DCGANConfig) for f in dataclasses.fields(cls)}
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items() if k in names}
+    return as_options({k: v for k, v in vars(args).items() if k in names})
+
+
+def as_options(values: dict) -> dict:
+    """Config values as the dataclasses take them (JSON and argparse give lists where fields hold tuples)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
 def run_train(args: argparse.Namespace) -> dict:
@@ -155,7 +160,7 @@ def run_train(args: argparse.Namespace) -> dict:
                              f"(only {', '.join(sorted(RESUMABLE))})")
         preset, data = saved["preset"], saved["data"]
         overrides = {**fixed, **{k: v for k, v in saved["train"].items() if k in RESUMABLE}, **overrides}
-        overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+        overrides = as_options(overrides)
     elif args.init_from is not None:
         preset, data, overrides = continuation_settings(args.init_from, args.preset, data, overrides)
     else:
@@ -199,7 +204,7 @@ def continuation_settings(checkpoint: Path, preset: str | None, data: list[str],
     saved = {**origin["config"], **{k: v for k, v in training["train_config"].items() if k in known}}
     merged = {**saved, **overrides}
     return (training["preset"], data or [s["spec"] for s in origin["data"]["sources"]],
-            {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()})
+            as_options(merged))
 
 
 def _jsonish(value):

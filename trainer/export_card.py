@@ -24,11 +24,16 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def run_ends(continued_from: list[dict], epochs: int) -> list[int]:
+    """The last epoch of each run that trained the weights (several runs when continued with ``--init-from``)."""
+    return [entry["epochs"] for entry in continued_from] + [epochs]
+
+
 def continuation_lines(continued_from: list[dict], epochs: int) -> list[str]:
     """How a model trained over several runs got its epochs (``train --init-from``)."""
     if not continued_from:
         return []
-    ends = [entry["epochs"] for entry in continued_from] + [epochs]
+    ends = run_ends(continued_from, epochs)
     spans = [f"epochs 1–{ends[0]}"] + [f"{a + 1}–{b}" if b > a + 1 else str(b) for a, b in zip(ends, ends[1:])]
     return [f"- trained in {len(spans)} runs ({', '.join(spans)}): each later run started from the weights the "
             f"one before shipped ({continued_from[0].get('weights_dtype') or 'stored'}; for a DCGAN, G's weight "
@@ -37,7 +42,7 @@ def continuation_lines(continued_from: list[dict], epochs: int) -> list[str]:
 
 def reproduce_training(name: str, preset: str, data_args: str, continued_from: list[dict], epochs: int) -> list[str]:
     """The commands that trained the weights: one run, or a first run and its continuations."""
-    ends = [entry["epochs"] for entry in continued_from] + [epochs]
+    ends = run_ends(continued_from, epochs)
     lines = [f"python -m trainer train --preset {preset} {data_args} --epochs {ends[0]} --out runs/{name}",
              f"python -m trainer export --run runs/{name} --out checkpoints/{name}"]
     for part, end in enumerate(ends[1:], start=2):

@@ -155,23 +155,20 @@ def start_session(preset: str, train: TrainConfig, model_config, model_class, da
     if resume:
         checkpoint = run.latest_checkpoint()
         state = run.load_training_state(checkpoint)
-        model = model_class.from_pretrained(checkpoint)
-        if dataclasses.asdict(model.config) != dataclasses.asdict(model_config):
-            raise CheckpointError(f"{checkpoint} holds a different architecture than this run's config")
+        model = load_matching(model_class, checkpoint, model_config)
         start_epoch, global_step, optimizer_states = state["epoch"], state["global_step"], state["optimizers"]
         previous_wall_s = float(state.get("wall_time_s", 0.0))
         continued_from = continuation.lineage(read_checkpoint_config(checkpoint))
     else:
         if (run.checkpoint / "config.json").exists():
             raise CheckpointError(f"{out} already holds a run: pass --resume to continue it, or choose a new --out")
-        torch.manual_seed(train.seed)  # identical initial weights on every rank and every rerun
-        model = model_class(model_config)
         start_epoch, global_step, optimizer_states, previous_wall_s = 0, 0, {}, 0.0
-        if init_from is not None:
+        if init_from is None:
+            torch.manual_seed(train.seed)  # identical initial weights on every rank and every rerun
+            model = model_class(model_config)
+        else:
             origin = continuation.read_origin(init_from)
-            model = model_class.from_pretrained(init_from)
-            if dataclasses.asdict(model.config) != dataclasses.asdict(model_config):
-                raise CheckpointError(f"{init_from} holds a different architecture than this run's config")
+            model = load_matching(model_class, init_from, model_config)
             entry = continuation.origin_entry(init_from, origin)
             start_epoch, global_step = entry["epochs"], entry["global_step"]
             previous_wall_s = float(origin["training"].get("wall_time_s") or 0.0)
@@ -199,6 +196,14 @@ def start_session(preset: str, train: TrainConfig, model_config, model_class, da
     return Session(preset, train, runtime, run, data, data.images.to(runtime.device), model,
                    start_epoch, global_step, optimizer_states, previous_wall_s=previous_wall_s,
                    continued_from=continued_from)
+
+
+def load_matching(model_class, folder: Path, model_config) -> torch.nn.Module:
+    """The model in ``folder``, which must have this run's architecture."""
+    model = model_class.from_pretrained(folder)
+    if dataclasses.asdict(model.config) != dataclasses.asdict(model_config):
+        raise CheckpointError(f"{folder} holds a different architecture than this run's config")
+    return model
 
 
 def read_run_config(out: Path) -> dict:
