@@ -7,6 +7,7 @@ method and returns display-ready values. Each user operation is a named API endp
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from explorer.errors import CheckpointError, ImageInputError, LatentInputError
 from explorer.latents import check_latent
 from explorer.render import gif_bytes, grid, png_bytes
 from explorer.service import ATTRIBUTE_SLIDERS, TOP_SLIDERS, Explorer
-from explorer.share import PageState, latent_from_json, latent_to_json
+from explorer.share import PageState, check_offsets, latent_from_json, latent_to_json
 
 SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
 UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
@@ -144,6 +145,25 @@ def import_latent(name: str, path):
         raise LatentInputError("choose a latent .json file first")
     latent = latent_from_json(Path(path).read_bytes(), explorer.model(name).latent_dim, name)
     return [latent.tolist(), face_view(name, latent), *[0.0] * SLIDER_COUNT]
+
+
+# ── the slider face for API clients ─────────────────────────────────────────────────────────────────
+def slider_face(model: str, latent: list[float], offsets: list[float]) -> gr.FileData:
+    """The face the sliders show, as a PNG: ``latent`` (from /random, /reconstruct, /map_point, …) moved by
+    ``offsets``, one per slider in /sliders order, in σ within ±3 (fewer values leave the rest at 0)."""
+    base = check_latent(latent, explorer.model(model).latent_dim)
+    png = png_bytes(render_face(model, base, check_offsets(offsets, SLIDER_COUNT)))
+    # Named by content: the same face is one file, however often it is asked for.
+    path = OUTPUT_DIR / f"face-{model}-{hashlib.sha1(png).hexdigest()[:20]}.png"
+    if not path.is_file():
+        path.write_bytes(png)
+    return gr.FileData(path=str(path), mime_type="image/png")
+
+
+def slider_names(model: str) -> list[str]:
+    """The model's slider directions in order: its most active latent dimensions (VAE) or principal
+    directions (DCGAN), then named attribute directions from the atlas."""
+    return [d.name for d in explorer.sliders(model)]
 
 
 # ── shareable links ─────────────────────────────────────────────────────────────────────────────────
@@ -353,6 +373,8 @@ def build_demo() -> gr.Blocks:
         gr.on([map_name.input, colour_by.input], show_map, [model_name, map_name, colour_by], map_view,
               api_name="map_data")
         map_view.select(map_select, model_name, [base, face, *sliders, selected, map_info], api_name=False)
+        gr.api(user_errors(slider_face), api_name="face")
+        gr.api(user_errors(slider_names), api_name="sliders")
         gr.api(map_point, api_name="map_point")
         gr.api(map_selection, api_name="map_selection")
         upload_a.upload(encode_upload, [model_name, upload_a], start, api_name="encode_a")

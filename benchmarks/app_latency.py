@@ -1,8 +1,9 @@
-"""Slider-to-image latency of the explorer, measured three ways, plus the app's cold start.
+"""Slider-to-image latency of the explorer, measured four ways, plus the app's cold start.
 
   server   the core call a slider drag makes (explorer.face + PNG encode), p50/p95 over 200 drags, beside a
            baseline written the plain way (autograd left on, PIL's default PNG compression)
   http     end to end over HTTP against the running app: GET face.png, what the page requests per drag
+  client   end to end through gradio_client: the /face endpoint (latent + slider offsets → PNG file)
   browser  headless Chromium: slider input event → the new image painted, p50/p95, beside a baseline
            app served in the same run the previous way (a Gradio event returning a gr.Image)
   cold     `import app` (models, atlas, layout) and launch until the page answers
@@ -100,6 +101,20 @@ def http_side(url: str, explorer, name: str, count: int, drags: int) -> list[flo
     return samples
 
 
+def client_side(url: str, explorer, name: str, count: int, drags: int) -> list[float]:
+    """An API user's drag: gradio_client calls /face and downloads the PNG it names."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    base, rng, samples = explorer.random_base(name, 42).tolist(), np.random.default_rng(2), []
+    for _ in range(drags):
+        offsets = list(rng.uniform(-3, 3, count).round(2))
+        started = time.perf_counter()
+        client.predict(name, base, offsets, api_name="/face")
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
 def gradio_event_baseline(explorer, name: str):
     """The previous design, served in this process: a gr.Image face redrawn by the slider's Gradio event
     (queue=False, always_last), the face PNG written to Gradio's cache and fetched by the page."""
@@ -170,6 +185,7 @@ def main() -> None:
     try:
         print(f"cold     import app {import_s:.1f} s, launch until the page answers {launch_s:.1f} s")
         print(f"http     GET face.png (what a drag requests) {percentiles(http_side(url, explorer, args.model, count, args.drags))}")
+        print(f"client   gradio_client /face {percentiles(client_side(url, explorer, args.model, count, args.drags))}")
         ours = browser_side(url, min(args.drags, 60))
     finally:
         server.terminate()

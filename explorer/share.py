@@ -87,13 +87,24 @@ def latent_from_token(token: str, latent_dim: int) -> np.ndarray:
 
 
 def offsets_from_text(text: str, count: int) -> list[float]:
-    """'0.5,-1,0' → slider offsets; at most ``count`` finite values within ±3σ (the sliders' range)."""
+    """'0.5,-1,0' → slider offsets (see ``check_offsets``)."""
     parts = [p for p in text.split(",") if p.strip()] if text else []
-    if len(parts) > count:
-        raise LatentInputError(f"at most {count} slider values, got {len(parts)}")
     try:
         values = [float(p) for p in parts]
     except ValueError:
+        raise LatentInputError("slider values must be numbers") from None
+    return check_offsets(values, count)
+
+
+def check_offsets(values, count: int) -> list[float]:
+    """Slider offsets from a request: at most ``count`` finite numbers within ±3σ (the sliders' range)."""
+    if not isinstance(values, (list, tuple)):
+        raise LatentInputError("slider values must be a list of numbers")
+    if len(values) > count:
+        raise LatentInputError(f"at most {count} slider values, got {len(values)}")
+    try:
+        values = [float(v) for v in values]
+    except (TypeError, ValueError):
         raise LatentInputError("slider values must be numbers") from None
     if not all(np.isfinite(v) and abs(v) <= 3 for v in values):
         raise LatentInputError("slider values must lie within ±3")

@@ -52,8 +52,8 @@ def write_image(folder, name, image: Image.Image, **options):
 def test_every_operation_is_a_named_endpoint(served):
     _, client, _ = served
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/select_model", "/random", "/reset", "/reconstruct", "/encode_a", "/encode_b", "/interpolate",
-            "/samples", "/evolution", "/export_latent", "/import_latent"} <= set(endpoints)
+    assert {"/select_model", "/random", "/reset", "/face", "/sliders", "/reconstruct", "/encode_a", "/encode_b",
+            "/interpolate", "/samples", "/evolution", "/export_latent", "/import_latent"} <= set(endpoints)
 
 
 def test_model_selection_labels_the_sliders(served):
@@ -86,6 +86,39 @@ def test_the_face_route_answers_bad_requests_with_one_line(served, change, statu
     response = httpx.get(face_url(url, face, **change), timeout=30)
     assert response.status_code == status and message in response.text and "\n" not in response.text.strip()
     assert httpx.get(good, timeout=30).status_code == 200  # and it keeps serving
+
+
+def current_latent(client) -> list[float]:
+    """The latent under the sliders of this client's session, as an API user gets it (/export_latent)."""
+    path = client.predict("tiny-vae", *[0.0] * SLIDERS, api_name="/export_latent")
+    return json.loads(open(path).read())["latent"]
+
+
+def test_the_face_endpoint_draws_what_the_sliders_show(served):
+    app, client, url = served
+    face = client.predict("tiny-vae", 9, 1.0, api_name="/random")[0]
+    latent = current_latent(client)
+    names = client.predict("tiny-vae", api_name="/sliders")
+    assert names == [d.name for d in app.explorer.sliders("tiny-vae")] and len(names) > 2
+    offsets = [2.0, -1.5] + [0.0] * (len(names) - 2)
+    moved = pixels(client.predict("tiny-vae", latent, offsets, api_name="/face"))
+    assert moved.shape == (16, 16, 3)
+    assert np.abs(moved - face_pixels(url, face, offsets)).max() <= 1  # the page's face at the same sliders
+    still = pixels(client.predict("tiny-vae", latent, [], api_name="/face"))
+    assert np.abs(still - face_pixels(url, face, [])).max() <= 1 and np.abs(still - moved).mean() > 1
+
+
+@pytest.mark.parametrize("model,latent,offsets,message", [
+    ("nope", [0.0] * 16, [], "no model 'nope'"),
+    ("tiny-vae", [0.0] * 3, [], "has 3 values; this model needs 16"),
+    ("tiny-vae", [0.0] * 16, [4.0], "within ±3"),
+    ("tiny-vae", [0.0] * 16, [0.0] * (SLIDERS + 1), f"at most {SLIDERS}"),
+])
+def test_the_face_endpoint_names_bad_arguments(served, model, latent, offsets, message):
+    _, client, _ = served
+    with pytest.raises(Exception, match=message):
+        client.predict(model, latent, offsets, api_name="/face")
+    assert pixels(client.predict("tiny-vae", [0.0] * 16, [], api_name="/face")).shape == (16, 16, 3)
 
 
 def test_seeds_give_reproducible_random_faces(served):

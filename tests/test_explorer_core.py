@@ -9,7 +9,7 @@ from PIL import Image
 from explorer.errors import ImageInputError, LatentInputError
 from explorer.latents import apply_directions, check_latent, interpolate, lerp, slerp, traverse
 from explorer.model import ExplorerModel, discover_models
-from explorer.share import latent_from_token, latent_to_token, offsets_from_text
+from explorer.share import check_offsets, latent_from_token, latent_to_token, offsets_from_text
 from explorer.uploads import read_upload
 from trainer.cli import main
 from trainer.data import load_image_data
@@ -73,6 +73,14 @@ def test_slider_offsets_from_the_face_url():
     for text, message in [("1,a", "numbers"), ("3.5", "within ±3"), ("nan", "within ±3"), ("0,0,0", "at most 2")]:
         with pytest.raises(LatentInputError, match=message):
             offsets_from_text(text, 2)
+
+
+def test_slider_offsets_from_an_api_call():
+    assert check_offsets([0.5, -1, 3], 16) == [0.5, -1.0, 3.0] and check_offsets((), 16) == []
+    for bad, message in [("1,2", "a list"), ([1, "a"], "numbers"), ([None], "numbers"), ([-3.01], "within ±3"),
+                         ([float("inf")], "within ±3"), ([0, 0, 0], "at most 2")]:
+        with pytest.raises(LatentInputError, match=message):
+            check_offsets(bad, 2)
 
 
 def test_check_latent_rejects_what_does_not_fit():
