@@ -42,7 +42,7 @@ function draw() {
   const traces = buckets.map((idx, k) => ({
     type: useGL ? 'scattergl' : 'scatter', mode: 'markers', name: v.categories[k],
     x: idx.map(i => v.x[i]), y: idx.map(i => v.y[i]), customdata: idx, hoverinfo: 'none',
-    marker: {size: v.count > 20000 ? 3 : 6, opacity: 0.75}
+    marker: {size: v.count > 20000 ? 3 : 6, opacity: 0.75, color: v.colours ? v.colours[k] : undefined}
   }));
   if (v.highlight) {
     traces.push({type: 'scatter', mode: 'markers+text', name: 'your face', x: [v.highlight.x], y: [v.highlight.y],

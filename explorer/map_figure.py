@@ -13,10 +13,10 @@ def map_figure(payload: dict, highlight: tuple[float, float] | None = None, heig
         buckets[code].append(index)
     figure = go.Figure()
     marker_size = 3 if payload["count"] > 20_000 else 6
-    for name, indices in zip(payload["categories"], buckets):
+    for name, colour, indices in zip(payload["categories"], payload["colours"], buckets):
         figure.add_trace(go.Scattergl(
             x=[payload["x"][i] for i in indices], y=[payload["y"][i] for i in indices], customdata=indices,
-            mode="markers", name=str(name), marker={"size": marker_size, "opacity": 0.75},
+            mode="markers", name=str(name), marker={"size": marker_size, "opacity": 0.75, "color": colour},
             hovertemplate="point %{customdata}<extra>%{fullData.name}</extra>"))
     if highlight is not None:
         figure.add_trace(go.Scatter(x=[highlight[0]], y=[highlight[1]], mode="markers+text", name="your face",

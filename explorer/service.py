@@ -19,6 +19,7 @@ from PIL import Image
 
 from explorer.errors import CheckpointError, ImageInputError
 from explorer.latents import apply_directions, check_latent, interpolate
+from explorer.map_colours import UNTAGGED_LABEL, category_colours
 from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, LocalOriginals
 from explorer.render import grid
@@ -200,7 +201,7 @@ class Explorer:
 
     def map_data(self, name: str, map_name: str, colour_by: str) -> dict:
         """Everything the browser needs to draw the map: coordinates, a category code per point, the category
-        names. Point i of the payload is atlas row i (the browser sends these indices back)."""
+        names and their colours. Point i of the payload is atlas row i (the browser sends these indices back)."""
         atlas = self.model(name).atlas
         maps, colourings = self.map_options(name)
         if map_name not in maps or colour_by not in colourings:
@@ -210,12 +211,13 @@ class Explorer:
             categories = np.array([f"cluster {c}" for c in range(int(codes.max()) + 1)])
         else:
             labels = (np.where(atlas.is_test, "test", "train") if colour_by == "split"
-                      else np.where(atlas.tags[colour_by] == "", "(untagged)", atlas.tags[colour_by]))
-            categories, codes = np.unique(labels, return_inverse=True)
+                      else np.where(atlas.tags[colour_by] == "", UNTAGGED_LABEL, atlas.tags[colour_by]))
+            categories, codes = np.unique(labels, return_inverse=True)  # sorted: "(untagged)" first, drawn beneath
         xy = atlas.maps[map_name]
         return {"model": name, "map": map_name, "colour_by": colour_by, "count": len(xy),
                 "x": np.round(xy[:, 0].astype(float), 3).tolist(), "y": np.round(xy[:, 1].astype(float), 3).tolist(),
-                "codes": codes.astype(int).tolist(), "categories": categories.tolist(), "highlight": None}
+                "codes": codes.astype(int).tolist(), "categories": categories.tolist(),
+                "colours": category_colours(colour_by, categories.tolist()), "highlight": None}
 
     def point(self, name: str, index: int) -> tuple[np.ndarray, np.ndarray, str]:
         """Atlas row ``index``: its latent, its decoded face and a one-line description."""

@@ -136,6 +136,9 @@ def test_the_map_draws_every_encoded_face_with_webgl(page):
     view = open_map(page)
     assert view.get_attribute("data-points") == "600"
     assert view.get_attribute("data-renderer") == "webgl"
+    # Each cluster in its own colour, as drawn (Plotly's own cycle repeats after 10).
+    drawn = page.evaluate("() => document.querySelector('.latent-map')._fullData.map(t => [t.name, t.marker.color])")
+    assert len(drawn) > 10 and len({colour for _, colour in drawn}) == len(drawn)
 
 
 def test_hovering_a_point_shows_its_decoded_face(page):

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from explorer.errors import ImageInputError, LatentInputError
+from explorer.map_colours import NAMED_COLOURS, UNTAGGED_COLOUR, category_colours
 from explorer.latents import apply_directions, check_latent, interpolate, lerp, slerp, traverse
 from explorer.model import ExplorerModel, discover_models
 from explorer.share import check_offsets, latent_from_token, latent_to_token, offsets_from_text
@@ -159,6 +160,19 @@ def test_slider_directions(explorer_model):
     assert len(named) == 3 and named[0].score >= named[-1].score and ":" in named[0].name
 
 
+def test_map_colours_tell_every_category_apart():
+    clusters = [f"cluster {i}" for i in range(16)]
+    assert len(set(category_colours("cluster", clusters))) == 16
+    assert len(set(category_colours("cluster", [f"c{i}" for i in range(26)]))) == 26
+    assert category_colours("split", ["test", "train"])[0] != category_colours("split", ["test", "train"])[1]
+    # Tags that name colours are drawn in that colour; untagged points faint.
+    hair = category_colours("hair", ["(untagged)", "blonde", "Blue", "white"])
+    assert hair == [UNTAGGED_COLOUR, NAMED_COLOURS["blonde"], NAMED_COLOURS["blue"], NAMED_COLOURS["white"]]
+    # A tag that names no colour: the whole colouring falls back to the palette, still all distinct.
+    odd = category_colours("hair", ["(untagged)", "blonde", "streaked"])
+    assert odd[0] == UNTAGGED_COLOUR and len(set(odd)) == 3 and NAMED_COLOURS["blonde"] not in odd
+
+
 def test_discover_models(explorer_model):
     assert discover_models(explorer_model.directory.parent) == [explorer_model.directory]
     assert explorer_model.metrics["epochs"] == 3 and explorer_model.card.startswith("# tiny")
@@ -174,6 +188,10 @@ def test_service_map_payload_selection_and_placement(explorer_model):
     assert len(payload["x"]) == len(payload["codes"]) == 600
     assert payload["categories"][:3] == ["cluster 0", "cluster 1", "cluster 2"]
     assert max(payload["codes"]) < len(payload["categories"])
+    assert len(payload["colours"]) == len(payload["categories"])
+    assert len(set(payload["colours"])) == len(payload["colours"])  # no two clusters share a colour
+    hair = service.map_data("tiny", "pca", "hair")
+    assert hair["colours"] == category_colours("hair", hair["categories"])
     with pytest.raises(ValueError, match="choose a map"):
         service.map_data("tiny", "umap", "cluster")
     faces = service.selection("tiny", [0, 5, 7])
