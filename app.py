@@ -6,8 +6,6 @@ method and returns display-ready values. Each user operation is a named API endp
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -15,31 +13,19 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
+from app_api import add_api_endpoints, user_errors
 from app_face import face_html, face_route, face_widget
 from app_map import data_url, latent_map
-from explorer.errors import CheckpointError, ImageInputError, LatentInputError
+from explorer.errors import CheckpointError, LatentInputError
 from explorer.latents import check_latent
 from explorer.render import gif_bytes, grid, png_bytes
 from explorer.service import ATTRIBUTE_SLIDERS, TOP_SLIDERS, Explorer
-from explorer.share import PageState, check_offsets, latent_from_json, latent_to_json
+from explorer.share import PageState, latent_from_json, latent_to_json
 
 SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
 UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
 explorer = Explorer()
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="anime-explorer-"))
-
-
-def user_errors(handler):
-    """Errors a user can cause become a message in the page (gr.Error), never a traceback."""
-
-    @functools.wraps(handler)
-    def wrapped(*args, **kwargs):
-        try:
-            return handler(*args, **kwargs)
-        except (ImageInputError, LatentInputError, CheckpointError, ValueError) as error:
-            raise gr.Error(str(error), print_exception=False) from None
-
-    return wrapped
 
 
 def big(image: np.ndarray) -> np.ndarray:
@@ -96,6 +82,12 @@ def current_latent(name: str, base, *offsets):
 
 
 @user_errors
+def traversal(name: str, base, steps: int, *offsets):
+    """Every slider swept from −3σ to +3σ from the current face (the others held), a row per slider."""
+    return explorer.traversal_image(name, as_latent(base), list(offsets), int(steps))
+
+
+@user_errors
 def encode_upload(name: str, path):
     return explorer.reconstruct(name, path).latent.tolist()
 
@@ -145,25 +137,6 @@ def import_latent(name: str, path):
         raise LatentInputError("choose a latent .json file first")
     latent = latent_from_json(Path(path).read_bytes(), explorer.model(name).latent_dim, name)
     return [latent.tolist(), face_view(name, latent), *[0.0] * SLIDER_COUNT]
-
-
-# ── the slider face for API clients ─────────────────────────────────────────────────────────────────
-def slider_face(model: str, latent: list[float], offsets: list[float]) -> gr.FileData:
-    """The face the sliders show, as a PNG: ``latent`` (from /random, /reconstruct, /map_point, …) moved by
-    ``offsets``, one per slider in /sliders order, in σ within ±3 (fewer values leave the rest at 0)."""
-    base = check_latent(latent, explorer.model(model).latent_dim)
-    png = png_bytes(render_face(model, base, check_offsets(offsets, SLIDER_COUNT)))
-    # Named by content: the same face is one file, however often it is asked for.
-    path = OUTPUT_DIR / f"face-{model}-{hashlib.sha1(png).hexdigest()[:20]}.png"
-    if not path.is_file():
-        path.write_bytes(png)
-    return gr.FileData(path=str(path), mime_type="image/png")
-
-
-def slider_names(model: str) -> list[str]:
-    """The model's slider directions in order: its most active latent dimensions (VAE) or principal
-    directions (DCGAN), then named attribute directions from the atlas."""
-    return [d.name for d in explorer.sliders(model)]
 
 
 # ── shareable links ─────────────────────────────────────────────────────────────────────────────────
@@ -260,17 +233,6 @@ def place_upload(name: str, base, map_name: str, colour_by: str):
     return payload, neighbours
 
 
-def map_point(model: str, index: int) -> dict:
-    """API: the latent and description of map point ``index``."""
-    latent, _, label = user_errors(explorer.point)(model, index)
-    return {"latent": latent.tolist(), "label": label}
-
-
-def map_selection(model: str, indices: list[int]) -> list[str]:
-    """API: the ids of the selected map points (the gallery shows their faces)."""
-    return [label for _, label in user_errors(explorer.selection)(model, indices)]
-
-
 # ── layout ──────────────────────────────────────────────────────────────────────────────────────────
 CSS = "img { image-rendering: pixelated; }"
 
@@ -301,6 +263,15 @@ def build_demo() -> gr.Blocks:
                 with gr.Column(scale=2):
                     sliders = [gr.Slider(-3, 3, value=0, step=0.05, label=f"direction {i + 1}", visible=False,
                                          elem_id=f"slider-{i}") for i in range(SLIDER_COUNT)]
+        with gr.Tab("Traversal"):
+            gr.Markdown("Each slider swept from −3σ to +3σ, starting from the face the sliders make now, the "
+                        "others held where they are: a row per slider, to see what each direction changes "
+                        "and whether it changes one thing only.")
+            with gr.Row():
+                steps = gr.Slider(3, 15, value=7, step=1, label="Steps per row")
+                sweep_button = gr.Button("Sweep every slider", variant="primary")
+            traversal_view = gr.Image(label="Traversal (−3σ … +3σ)", interactive=False, format="png",
+                                      elem_id="traversal")
         with gr.Tab("Reconstruct"):
             with gr.Row():
                 # gr.File, not gr.Image: the upload reaches our own validation, which names what is wrong.
@@ -362,6 +333,7 @@ def build_demo() -> gr.Blocks:
         random_button.click(random_face, [model_name, seed, temperature], [base, face, *sliders], api_name="random")
         reset_button.click(lambda name, b: [user_errors(face_view)(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
                            [face, *sliders], api_name="reset")
+        sweep_button.click(traversal, [model_name, base, steps, *sliders], traversal_view, api_name="traversal")
         upload.upload(reconstruct, [model_name, upload],
                       [original, reconstruction, recon_info, base, face, *sliders], api_name="reconstruct"
                       ).success(place_upload, [model_name, base, map_name, colour_by], [map_view, neighbours],
@@ -373,10 +345,7 @@ def build_demo() -> gr.Blocks:
         gr.on([map_name.input, colour_by.input], show_map, [model_name, map_name, colour_by], map_view,
               api_name="map_data")
         map_view.select(map_select, model_name, [base, face, *sliders, selected, map_info], api_name=False)
-        gr.api(user_errors(slider_face), api_name="face")
-        gr.api(user_errors(slider_names), api_name="sliders")
-        gr.api(map_point, api_name="map_point")
-        gr.api(map_selection, api_name="map_selection")
+        add_api_endpoints(lambda: explorer, SLIDER_COUNT, OUTPUT_DIR)  # /face, /sliders, /map_point, /map_selection
         upload_a.upload(encode_upload, [model_name, upload_a], start, api_name="encode_a")
         upload_b.upload(encode_upload, [model_name, upload_b], end, api_name="encode_b")
         use_a.click(current_latent, [model_name, base, *sliders], start, api_name=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 
 def to_pil(image: np.ndarray, upscale: int = 1) -> Image.Image:
@@ -30,6 +30,32 @@ def grid(images: np.ndarray, columns: int, padding: int = 2, background: int = 2
         top, left = padding + (i // columns) * (height + padding), padding + (i % columns) * (width + padding)
         canvas[top : top + height, left : left + width] = image
     return canvas
+
+
+def labelled_grid(images: np.ndarray, row_labels: list[str], column_labels: list[str], upscale: int = 1,
+                  padding: int = 2) -> np.ndarray:
+    """(rows · columns, H, W, C) uint8, row by row → one RGB image with each row's name on its left and each
+    column's name above it (Pillow's bundled font: nothing to download)."""
+    columns = len(column_labels)
+    if len(images) != len(row_labels) * columns:
+        raise ValueError(f"{len(images)} images do not fill {len(row_labels)} rows of {columns}")
+    faces = np.stack([np.asarray(to_pil(image, upscale).convert("RGB")) for image in images])
+    body = grid(faces, columns, padding)
+    font = ImageFont.load_default(size=max(11, min(16, faces.shape[1] // 5)))
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    label_width = padding + max(int(measure.textlength(label, font=font)) for label in row_labels) + 8
+    header = int(font.size * 1.6)
+    canvas = Image.new("RGB", (label_width + body.shape[1], header + body.shape[0]), "white")
+    canvas.paste(Image.fromarray(body), (label_width, header))
+    draw = ImageDraw.Draw(canvas)
+    cell_width, cell_height = faces.shape[2] + padding, faces.shape[1] + padding
+    for k, label in enumerate(column_labels):
+        centre = label_width + padding + k * cell_width + faces.shape[2] // 2
+        draw.text((centre, header // 2), label, fill="black", font=font, anchor="mm")
+    for r, label in enumerate(row_labels):
+        middle = header + padding + r * cell_height + faces.shape[1] // 2
+        draw.text((label_width - 6, middle), label, fill="black", font=font, anchor="rm")
+    return np.asarray(canvas)
 
 
 def gif_bytes(frames: np.ndarray, frame_ms: int = 120, upscale: int = 2, bounce: bool = True) -> bytes:

@@ -22,7 +22,7 @@ from explorer.latents import apply_directions, check_latent, interpolate
 from explorer.map_colours import UNTAGGED_LABEL, category_colours
 from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, LocalOriginals
-from explorer.render import grid
+from explorer.render import grid, labelled_grid
 from explorer.uploads import read_upload, read_upload_file
 from trainer.metrics.report import results_table
 
@@ -101,6 +101,35 @@ class Explorer:
         model = self.model(name)
         latent = self.slider_latent(name, check_latent(base, model.latent_dim), offsets)
         return model.decode(latent), latent
+
+    def traversal(self, name: str, base: np.ndarray, offsets: list[float] = (), steps: int = 7
+                  ) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Seed 003's disentanglement view from the current face: each slider in turn swept from −3σ to +3σ
+        while the others stay where they are. Returns the faces (directions · steps, H, W, C) row by row,
+        the row names and the column positions in σ."""
+        if not 3 <= int(steps) <= 15:
+            raise ValueError("a traversal has 3 to 15 steps")
+        model = self.model(name)
+        base = check_latent(base, model.latent_dim)
+        directions, vectors, scales = self._slider_set(name)
+        if not directions:
+            raise ValueError(f"{name} has no slider directions to traverse")
+        current = np.zeros(len(directions), np.float32)
+        given = np.asarray(list(offsets)[: len(directions)], np.float32)
+        current[: len(given)] = given
+        positions = np.linspace(-3.0, 3.0, int(steps), dtype=np.float32)
+        # One row of offsets per face: the current ones, with slider k replaced by each position in turn.
+        grid_offsets = np.repeat(current[None], len(directions) * len(positions), axis=0)
+        rows = np.repeat(np.arange(len(directions)), len(positions))
+        grid_offsets[np.arange(len(rows)), rows] = np.tile(positions, len(directions))
+        latents = (base + (grid_offsets * scales) @ vectors).astype(np.float32)
+        return model.decode(latents), [d.name for d in directions], positions
+
+    def traversal_image(self, name: str, base: np.ndarray, offsets: list[float] = (), steps: int = 7) -> np.ndarray:
+        """The traversal as one labelled figure: a row per slider, a column per position (in σ)."""
+        faces, names, positions = self.traversal(name, base, offsets, steps)
+        columns = ["0 sd" if abs(p) < 1e-6 else f"{p:+.3g} sd" for p in positions]  # the bundled font has no σ
+        return labelled_grid(faces, names, columns, upscale=max(1, 64 // faces.shape[1]))
 
     def random_base(self, name: str, seed: int, temperature: float = 1.0) -> np.ndarray:
         if not 0 < temperature <= 2:

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` 
 
 from explorer.errors import CheckpointError, ImageInputError, LatentInputError  # noqa: E402
 from explorer.map_figure import map_figure  # noqa: E402
-from explorer.render import gif_bytes, grid  # noqa: E402
+from explorer.render import gif_bytes, grid, png_bytes  # noqa: E402
 from explorer.selection import indices_from_selection  # noqa: E402
 from explorer.service import ENV_VAR, Explorer  # noqa: E402
 from explorer.share import latent_from_json, latent_to_json  # noqa: E402
@@ -35,6 +35,12 @@ def get_explorer(root: str) -> Explorer:
 @st.cache_data(max_entries=16)
 def map_payload(root: str, name: str, map_name: str, colour_by: str) -> dict:
     return get_explorer(root).map_data(name, map_name, colour_by)
+
+
+@st.cache_data(max_entries=8)
+def traversal_png(root: str, name: str, base: tuple, offsets: tuple, steps: int) -> bytes:
+    image = get_explorer(root).traversal_image(name, np.array(base, np.float32), list(offsets), steps)
+    return png_bytes(image)
 
 
 def big(image: np.ndarray, factor: int = UPSCALE) -> np.ndarray:
@@ -78,6 +84,24 @@ def sliders_ui(explorer: Explorer, name: str) -> None:
     offsets = [st.session_state[f"slider-{name}-{i}"] for i in range(len(directions))]
     face, _ = explorer.face(name, base_of(explorer, name), offsets)
     face_column.image(big(face), caption="The face the sliders make", width=256)
+
+
+def traversal_ui(explorer: Explorer, name: str) -> None:
+    st.markdown("Each slider swept from −3σ to +3σ, starting from the face the sliders make now, the others held "
+                "where they are: a row per slider, to see what each direction changes and whether it changes one "
+                "thing only.")
+    steps = st.slider("Steps per row", 3, 15, 7, key="traversal-steps")
+    if st.button("Sweep every slider", key="traverse"):
+        offsets = [float(st.session_state.get(f"slider-{name}-{i}", 0.0)) for i in range(len(explorer.sliders(name)))]
+        # Kept until the next sweep: what was swept, not the sliders' every later move.
+        st.session_state[f"traversal-{name}"] = (tuple(map(float, base_of(explorer, name))), tuple(offsets), int(steps))
+    request = st.session_state.get(f"traversal-{name}")
+    if request is None:
+        return
+    png = traversal_png(str(explorer.root), name, *request)
+    st.image(png, caption="Traversal (−3σ … +3σ): a row per slider")
+    st.download_button("Download PNG", png, file_name=f"{name}-traversal.png", mime="image/png",
+                       key="traversal-download")
 
 
 def reconstruct_ui(explorer: Explorer, name: str) -> None:
@@ -191,8 +215,8 @@ def main() -> None:
         st.error(str(error))
         return
     st.sidebar.markdown(explorer.summary(name))
-    tabs = st.tabs(["Sliders", "Reconstruct", "Interpolate", "Map", "Models"])
-    for tab, page in zip(tabs, (sliders_ui, reconstruct_ui, interpolate_ui, map_ui, models_ui)):
+    tabs = st.tabs(["Sliders", "Traversal", "Reconstruct", "Interpolate", "Map", "Models"])
+    for tab, page in zip(tabs, (sliders_ui, traversal_ui, reconstruct_ui, interpolate_ui, map_ui, models_ui)):
         with tab:
             page(explorer, name)
 

@@ -52,7 +52,7 @@ def write_image(folder, name, image: Image.Image, **options):
 def test_every_operation_is_a_named_endpoint(served):
     _, client, _ = served
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert {"/select_model", "/random", "/reset", "/face", "/sliders", "/reconstruct", "/encode_a", "/encode_b",
+    assert {"/select_model", "/random", "/reset", "/face", "/sliders", "/traversal", "/reconstruct", "/encode_a", "/encode_b",
             "/interpolate", "/samples", "/evolution", "/export_latent", "/import_latent"} <= set(endpoints)
 
 
@@ -106,6 +106,19 @@ def test_the_face_endpoint_draws_what_the_sliders_show(served):
     assert np.abs(moved - face_pixels(url, face, offsets)).max() <= 1  # the page's face at the same sliders
     still = pixels(client.predict("tiny-vae", latent, [], api_name="/face"))
     assert np.abs(still - face_pixels(url, face, [])).max() <= 1 and np.abs(still - moved).mean() > 1
+
+
+def test_traversal_sweeps_every_slider_from_the_current_face(served):
+    app, client, _ = served
+    client.predict("tiny-vae", 9, 1.0, api_name="/random")
+    rows = len(app.explorer.sliders("tiny-vae"))
+    seven = pixels(client.predict("tiny-vae", 7, *[0.0] * SLIDERS, api_name="/traversal"))
+    eleven = pixels(client.predict("tiny-vae", 11, *[0.0] * SLIDERS, api_name="/traversal"))
+    assert seven.shape[0] > rows * 16 and seven.shape[1] > 7 * 16 and eleven.shape[1] > seven.shape[1] + 3 * 16
+    moved = pixels(client.predict("tiny-vae", 7, *([2.0] + [0.0] * (SLIDERS - 1)), api_name="/traversal"))
+    assert moved.shape == seven.shape and np.abs(moved - seven).mean() > 1
+    with pytest.raises(Exception, match="less than minimum value 3"):  # the steps slider's own range
+        client.predict("tiny-vae", 2, *[0.0] * SLIDERS, api_name="/traversal")
 
 
 @pytest.mark.parametrize("model,latent,offsets,message", [

@@ -211,3 +211,17 @@ def test_the_results_tab_shows_the_evaluation_table(page, tiny_models):
     table.wait_for(timeout=30_000)
     text = table.inner_text()
     assert "tiny-vae" in text and f"{fid:.1f}" in text and "seed 002 DCGAN" in text
+
+
+def test_the_traversal_tab_sweeps_every_slider(page):
+    page.reload(wait_until="load")
+    page.locator("#face img").first.wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Traversal").click()
+    page.get_by_role("button", name="Sweep every slider").click()
+    figure = page.locator("#traversal img").first
+    figure.wait_for(timeout=30_000)
+    page.wait_for_function("() => { const i = document.querySelector('#traversal img'); "
+                           "return i && i.complete && i.naturalWidth > 0; }", timeout=30_000)
+    width, height = page.evaluate("() => { const i = document.querySelector('#traversal img'); "
+                                  "return [i.naturalWidth, i.naturalHeight]; }")
+    assert width > 7 * 64 and height > 8 * 64  # seven 64-px columns, a row per slider, labelled

@@ -173,6 +173,29 @@ def test_map_colours_tell_every_category_apart():
     assert odd[0] == UNTAGGED_COLOUR and len(set(odd)) == 3 and NAMED_COLOURS["blonde"] not in odd
 
 
+def test_traversal_sweeps_each_slider_with_the_others_held(explorer_model):
+    from explorer.service import Explorer
+
+    service = Explorer(explorer_model.directory.parent)
+    count = len(service.sliders("tiny"))
+    base = service.random_base("tiny", 3)
+    offsets = [1.0, -2.0]
+    faces, names, positions = service.traversal("tiny", base, offsets, steps=5)
+    assert faces.shape == (count * 5, 16, 16, 3) and names == [d.name for d in service.sliders("tiny")]
+    assert positions.tolist() == [-3.0, -1.5, 0.0, 1.5, 3.0]
+    for row in (0, 1, count - 1):  # slider `row` at each position, every other slider where it was
+        for column, position in enumerate(positions):
+            held = (offsets + [0.0] * count)[:count]
+            held[row] = float(position)
+            assert np.abs(faces[row * 5 + column].astype(int) - service.face("tiny", base, held)[0]).max() <= 1
+    figure = service.traversal_image("tiny", base, offsets, steps=5)
+    assert figure.shape[0] > count * 64 and figure.shape[1] > 5 * 64  # faces drawn at 64 px, labels beside
+    with pytest.raises(ValueError, match="3 to 15 steps"):
+        service.traversal("tiny", base, offsets, steps=2)
+    with pytest.raises(LatentInputError):
+        service.traversal("tiny", base[:3], offsets)
+
+
 def test_discover_models(explorer_model):
     assert discover_models(explorer_model.directory.parent) == [explorer_model.directory]
     assert explorer_model.metrics["epochs"] == 3 and explorer_model.card.startswith("# tiny")

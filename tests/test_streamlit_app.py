@@ -74,6 +74,23 @@ def test_interpolation_from_the_current_face(app):
     assert any("A → B" in " ".join(img.captions) for img in app.image)
 
 
+def traversal_image(at):
+    found = [img for img in at.image if "Traversal" in " ".join(img.captions)]
+    return found[0].value[0] if found else None
+
+
+def test_traversal_sweeps_the_current_face(app):
+    assert traversal_image(app) is None  # nothing is swept until asked
+    app.button(key="traverse").click().run()
+    assert not app.exception
+    first = traversal_image(app)
+    assert first is not None
+    app.slider(key="slider-tiny-vae-0").set_value(2.0).run()
+    assert traversal_image(app) == first  # the figure shows what was swept, until the next sweep
+    app.button(key="traverse").click().run()
+    assert traversal_image(app) != first
+
+
 def test_selection_indices_come_from_customdata_whatever_the_trace():
     selection = {"points": [
         {"curve_number": 2, "point_index": 0, "customdata": 57},
