@@ -31,6 +31,14 @@ ENV_VAR = "ANIME_EXPLORER_CHECKPOINTS"
 TOP_SLIDERS, ATTRIBUTE_SLIDERS = 8, 8
 
 
+# The end-of-training test figures a summary names, with their units (the rest are in the model card).
+TEST_FIGURES = {
+    "mse": ("MSE", "{:.4f}"), "psnr": ("PSNR", "{:.2f} dB"), "kl": ("KL", "{:.1f} nats"),
+    "neg_elbo_nats": ("−ELBO", "{:.1f} nats"), "d_real": ("D(real)", "{:.3f}"), "d_fake": ("D(fake)", "{:.3f}"),
+    "d_loss": ("D loss", "{:.3f}"), "g_loss": ("G loss", "{:.3f}"),
+}
+
+
 @dataclass
 class Reconstruction:
     original: np.ndarray  # (H, W, C) the upload as the model sees it
@@ -188,23 +196,25 @@ class Explorer:
         return strip[row * pitch : row * pitch + pitch + 2]
 
     def summary(self, name: str) -> str:
-        """Markdown for the model page: what it is and its figures."""
+        """Markdown for the model page: what it is and its figures, each named with its unit."""
         model = self.model(name)
         metrics = model.metrics
         lines = [f"**{name}** · {'VAE' if model.is_vae else 'DCGAN'} · latent {model.latent_dim} · "
                  f"{model.image_size}×{model.image_size} · {metrics.get('epochs', '?')} epochs · "
                  f"{len(model.atlas):,} encoded images"]
         figures = metrics.get("test", {})
-        if figures:
-            lines.append(" · ".join(f"{k.removeprefix('test_').replace('_', ' ')} {v:.4g}"
-                                    for k, v in figures.items() if isinstance(v, (int, float))))
+        shown = [f"{label} {form.format(figures['test_' + key])}" for key, (label, form) in TEST_FIGURES.items()
+                 if isinstance(figures.get("test_" + key), (int, float))]
+        if shown:
+            lines.append(("Test split: " if model.is_vae else "Test split, training diagnostics: ") + " · ".join(shown))
         evaluation = metrics.get("evaluation")
         if evaluation:
             g, r = evaluation["generation"], evaluation["reconstruction"]
-            lines.append(f"FID {g['fid']:.1f} · KID×10³ {1e3 * g['kid']['mean']:.1f} · precision {g['precision']:.3f} · "
-                         f"recall {g['recall']:.3f} ({g['samples']:,} samples vs {g['reference']['images']:,} "
-                         f"{g['reference']['split']} images) · test PSNR {r['psnr']:.2f} dB · SSIM {r['ssim']:.3f} · "
-                         f"Inception Score: not available ({evaluation['inception_score']['reason']})")
+            lines.append(f"Evaluation: FID {g['fid']:.1f} · KID×10³ {1e3 * g['kid']['mean']:.1f} · precision "
+                         f"{g['precision']:.3f} · recall {g['recall']:.3f} ({g['samples']:,} samples vs "
+                         f"{g['reference']['images']:,} {g['reference']['split']} images) · reconstruction PSNR "
+                         f"{r['psnr']:.2f} dB · SSIM {r['ssim']:.3f} · Inception Score: not available (the "
+                         f"offline FID network has no classifier head; see Results)")
         return "\n\n".join(lines)
 
     def results(self) -> str:
