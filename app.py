@@ -103,8 +103,20 @@ def interpolate_faces(name: str, start, end, frames: int, mode: str):
 
 
 @user_errors
-def sample_grid(name: str, seed: int, count: int, temperature: float):
-    return grid_big(explorer.sample_grid(name, int(seed), int(count), float(temperature)))
+def sample_faces(name: str, seed: int, count: int, temperature: float):
+    """The samples as a gallery, and their latents kept for a click to load one into the sliders."""
+    faces, latents, captions = explorer.samples(name, int(seed), int(count), float(temperature))
+    return [(grid_big(face), caption) for face, caption in zip(faces, captions)], {"model": name, "latents": latents.tolist()}
+
+
+@user_errors
+def load_sample(name: str, shown, evt: gr.SelectData):
+    """A sample clicked: its latent becomes the slider base (and so an interpolation end, a traversal start)."""
+    if not shown or shown.get("model") != name:
+        raise ValueError(f"draw samples of {name} first")
+    latent = check_latent(shown["latents"][int(evt.index)], explorer.model(name).latent_dim)
+    return [latent.tolist(), face_view(name, latent), *[0.0] * SLIDER_COUNT,
+            f"Sample {int(evt.index) + 1} is now the slider face"]
 
 
 def grid_big(image: np.ndarray) -> np.ndarray:
@@ -308,7 +320,10 @@ def build_demo() -> gr.Blocks:
             with gr.Row():
                 count = gr.Slider(1, 64, value=16, step=1, label="Faces")
                 sample_button = gr.Button("Sample", variant="primary")
-            samples = gr.Image(label="Samples", interactive=False, format="png")
+            samples = gr.Gallery(label="Samples: click a face to load it into the sliders", columns=8,
+                                 allow_preview=False, elem_id="samples", format="png")
+            sample_info = gr.Markdown(elem_id="sample-info")
+            shown_samples = gr.State(None)
             last_epoch = max([max(found[1]) for n in names if (found := explorer.evolution(n))] or [1])
             epoch = gr.Slider(0, last_epoch, value=last_epoch, step=1, label="Training evolution: epoch")
             evolution = gr.Image(label="The same latents after this epoch", interactive=False, format="png")
@@ -351,7 +366,9 @@ def build_demo() -> gr.Blocks:
         use_a.click(current_latent, [model_name, base, *sliders], start, api_name=False)
         use_b.click(current_latent, [model_name, base, *sliders], end, api_name=False)
         go.click(interpolate_faces, [model_name, start, end, frames, mode], [strip, gif], api_name="interpolate")
-        sample_button.click(sample_grid, [model_name, seed, count, temperature], samples, api_name="samples")
+        sample_button.click(sample_faces, [model_name, seed, count, temperature], [samples, shown_samples],
+                            api_name="samples")
+        samples.select(load_sample, [model_name, shown_samples], [base, face, *sliders, sample_info], api_name=False)
         model_name.change(evolution_range, model_name, epoch, api_name=False)
         demo.load(evolution_range, model_name, epoch, api_name=False)
         epoch.change(evolution_row, [model_name, epoch], evolution, api_name="evolution",

@@ -167,12 +167,24 @@ class Explorer:
         path = interpolate(check_latent(start, model.latent_dim), check_latent(end, model.latent_dim), frames, mode)
         return model.decode(path)
 
-    def sample_grid(self, name: str, seed: int, count: int = 16, temperature: float = 1.0) -> np.ndarray:
+    def sample_latents(self, name: str, seed: int, count: int = 16, temperature: float = 1.0) -> np.ndarray:
+        """(count, D): sample i of a seed is the same latent in every front end, whatever the count."""
         if not 1 <= count <= 64:
             raise ValueError("count must be between 1 and 64")
+        if not 0 < temperature <= 2:
+            raise ValueError("temperature must lie in (0, 2]")
         model = self.model(name)
-        latents = np.stack([model.random_latent(seed * 1000 + i, temperature) for i in range(count)])
-        return grid(model.decode(latents), columns=int(np.ceil(np.sqrt(count))))
+        return np.stack([model.random_latent(seed * 1000 + i, temperature) for i in range(count)])
+
+    def samples(self, name: str, seed: int, count: int = 16, temperature: float = 1.0
+                ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The faces of ``sample_latents``, their latents (to load one into the sliders) and captions."""
+        latents = self.sample_latents(name, seed, count, temperature)
+        return self.model(name).decode(latents), latents, [f"seed {seed} · sample {i + 1}" for i in range(count)]
+
+    def sample_grid(self, name: str, seed: int, count: int = 16, temperature: float = 1.0) -> np.ndarray:
+        faces, _, _ = self.samples(name, seed, count, temperature)
+        return grid(faces, columns=int(np.ceil(np.sqrt(count))))
 
     def evolution(self, name: str) -> tuple[np.ndarray, list[int]] | None:
         """The shipped fixed-latent strip (one row per epoch) and the epoch of each row, if the model has it."""

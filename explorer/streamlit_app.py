@@ -48,7 +48,9 @@ def big(image: np.ndarray, factor: int = UPSCALE) -> np.ndarray:
 
 
 def set_base(name: str, latent: np.ndarray) -> None:
-    """Make ``latent`` the slider base of model ``name`` and zero its sliders."""
+    """Make ``latent`` the slider base of model ``name`` and zero its sliders. Give it to a button as its
+    ``on_click``: a callback runs before the next run draws the sliders, whereas changing a slider's state
+    after it is drawn (the Sliders tab comes first) raises StreamlitAPIException."""
     st.session_state[f"base-{name}"] = latent.astype(np.float32)
     for key in [k for k in st.session_state if str(k).startswith(f"slider-{name}-")]:
         st.session_state[key] = 0.0
@@ -74,10 +76,9 @@ def sliders_ui(explorer: Explorer, name: str) -> None:
         seed = st.number_input("Seed", value=42, step=1, key="seed")
         temperature = st.slider("Temperature (truncation < 1)", 0.1, 2.0, 1.0, 0.05, key="temperature")
         left, right = st.columns(2)
-        if left.button("Random base", key="random"):
-            set_base(name, explorer.random_base(name, int(seed), float(temperature)))
-        if right.button("Reset sliders", key="reset"):
-            set_base(name, base_of(explorer, name))
+        left.button("Random base", key="random", on_click=set_base,
+                    args=(name, explorer.random_base(name, int(seed), float(temperature))))
+        right.button("Reset sliders", key="reset", on_click=set_base, args=(name, base_of(explorer, name)))
         for i, direction in enumerate(directions):
             label = direction.name + (f" · AUC {direction.score:.2f}" if direction.score is not None else "")
             st.slider(label, -3.0, 3.0, 0.0, 0.05, key=f"slider-{name}-{i}")
@@ -104,6 +105,17 @@ def traversal_ui(explorer: Explorer, name: str) -> None:
                        key="traversal-download")
 
 
+def samples_ui(explorer: Explorer, name: str) -> None:
+    seed, temperature = int(st.session_state.get("seed", 42)), float(st.session_state.get("temperature", 1.0))
+    count = st.slider("Faces", 1, 64, 16, key="sample-count")
+    faces, latents, captions = explorer.samples(name, seed, count, temperature)
+    st.caption(f"Seed {seed}, temperature {temperature:g} (set on the Sliders tab)")
+    st.image([big(face, 2) for face in faces], caption=captions, width=128)
+    choice = st.selectbox("Sample", range(count), format_func=lambda i: captions[i], key="sample-choice")
+    if st.button("Load this sample into the sliders", key="load-sample", on_click=set_base, args=(name, latents[choice])):
+        st.success(f"{captions[choice]} is now the slider face.")
+
+
 def reconstruct_ui(explorer: Explorer, name: str) -> None:
     upload = st.file_uploader("Upload a face", key="reconstruct-upload")
     if upload is None:
@@ -118,8 +130,7 @@ def reconstruct_ui(explorer: Explorer, name: str) -> None:
     right.image(big(result.reconstruction), caption=f"Reconstruction · MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB",
                 width=256)
     st.session_state[f"upload-{name}"] = result.latent
-    if st.button("Edit this face with the sliders", key="use-upload"):
-        set_base(name, result.latent)
+    if st.button("Edit this face with the sliders", key="use-upload", on_click=set_base, args=(name, result.latent)):
         st.success("The sliders now start from your face.")
 
 
@@ -172,8 +183,8 @@ def map_ui(explorer: Explorer, name: str) -> None:
         if found:
             st.write("The same faces in your local data (originals):")
             st.image([image for image, _ in found], caption=[label for _, label in found], width=96)
-    if st.button("Load the first selected face into the sliders", key="load-selected"):
-        set_base(name, explorer.point(name, indices[0])[0])
+    if st.button("Load the first selected face into the sliders", key="load-selected", on_click=set_base,
+                 args=(name, explorer.point(name, indices[0])[0])):
         st.success(f"Loaded {faces[0][1]}")
 
 
@@ -188,12 +199,14 @@ def models_ui(explorer: Explorer, name: str) -> None:
     st.download_button("Export the current latent (JSON)", latent_to_json(latent, name), file_name=f"{name}-latent.json",
                        mime="application/json", key="export")
     imported = st.file_uploader("Import a latent (JSON)", type=["json"], key="import")
-    if imported is not None and st.button("Use the imported latent", key="use-import"):
-        try:
-            set_base(name, latent_from_json(imported.getvalue(), explorer.model(name).latent_dim, name))
-            st.success("Imported: the sliders start from it.")
+    if imported is not None:
+        try:  # checked on upload, so a bad file is named before anything is clicked
+            latent = latent_from_json(imported.getvalue(), explorer.model(name).latent_dim, name)
         except USER_ERRORS as error:
             st.error(str(error))
+        else:
+            if st.button("Use the imported latent", key="use-import", on_click=set_base, args=(name, latent)):
+                st.success("Imported: the sliders start from it.")
     with st.expander("Results of every model (FID, KID, precision/recall, reconstruction)"):
         st.markdown(explorer.results())
     with st.expander("Model card"):
@@ -215,8 +228,9 @@ def main() -> None:
         st.error(str(error))
         return
     st.sidebar.markdown(explorer.summary(name))
-    tabs = st.tabs(["Sliders", "Traversal", "Reconstruct", "Interpolate", "Map", "Models"])
-    for tab, page in zip(tabs, (sliders_ui, traversal_ui, reconstruct_ui, interpolate_ui, map_ui, models_ui)):
+    pages = {"Sliders": sliders_ui, "Traversal": traversal_ui, "Samples": samples_ui, "Reconstruct": reconstruct_ui,
+             "Interpolate": interpolate_ui, "Map": map_ui, "Models": models_ui}
+    for tab, page in zip(st.tabs(list(pages)), pages.values()):
         with tab:
             page(explorer, name)
 

@@ -188,8 +188,12 @@ def test_interpolation_strip_and_gif(served, tmp_path):
 
 def test_samples_and_training_evolution(served):
     _, client, _ = served
-    grid = pixels(client.predict("tiny-vae", 3, 9, 1.0, api_name="/samples"))
-    assert grid.shape[0] == grid.shape[1] > 3 * 16
+    gallery = client.predict("tiny-vae", 3, 9, 1.0, api_name="/samples")
+    faces = [pixels(item["image"]) for item in gallery]
+    assert len(faces) == 9 and faces[0].shape == (32, 32, 3) and gallery[4]["caption"] == "seed 3 · sample 5"
+    assert not np.array_equal(faces[0], faces[1])
+    again = client.predict("tiny-vae", 3, 4, 1.0, api_name="/samples")  # sample i of a seed, whatever the count
+    assert all(np.array_equal(pixels(a["image"]), f) for a, f in zip(again, faces))
     last, first = pixels(client.predict("tiny-vae", 3, api_name="/evolution")), pixels(
         client.predict("tiny-vae", 0, api_name="/evolution"))
     assert last.shape == first.shape and np.abs(last - first).mean() > 1

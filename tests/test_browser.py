@@ -225,3 +225,19 @@ def test_the_traversal_tab_sweeps_every_slider(page):
     width, height = page.evaluate("() => { const i = document.querySelector('#traversal img'); "
                                   "return [i.naturalWidth, i.naturalHeight]; }")
     assert width > 7 * 64 and height > 8 * 64  # seven 64-px columns, a row per slider, labelled
+
+
+def test_clicking_a_sample_makes_it_the_slider_face(page, served_app):
+    app, _ = served_app
+    from explorer.share import latent_to_token
+
+    page.reload(wait_until="load")
+    page.locator("#face img").first.wait_for(timeout=30_000)
+    model = page.locator("#face img").first.get_attribute("data-model")
+    page.get_by_role("tab", name="Samples").click()
+    page.get_by_role("button", name="Sample", exact=True).click()
+    page.locator("#samples img").nth(15).wait_for(timeout=30_000)  # 16 faces by default
+    page.locator("#samples img").nth(2).click()
+    page.locator("#sample-info").get_by_text("Sample 3 is now the slider face").wait_for(timeout=30_000)
+    expected = latent_to_token(app.explorer.samples(model, 42, 16, 1.0)[1][2])
+    assert page.locator("#face img").first.get_attribute("data-base") == expected

@@ -61,6 +61,11 @@ def test_upload_reconstructs_and_bad_uploads_are_errors(app):
     app.file_uploader(key="reconstruct-upload").upload("face.png", png(face), "image/png").run()
     assert not app.exception
     assert any("PSNR" in " ".join(img.captions) for img in app.image)
+    before = face_url(app)
+    app.button(key="use-upload").click().run()  # the upload becomes the slider base, sliders at zero
+    assert not app.exception and face_url(app) != before
+    assert any("start from your face" in s.value for s in app.success)
+    assert all(app.slider(key=f"slider-tiny-vae-{i}").value == 0.0 for i in range(3))
     app.file_uploader(key="reconstruct-upload").clear().upload("bad.png", b"not an image", "image/png").run()
     assert not app.exception
     assert any("not an image" in e.value for e in app.error)
@@ -89,6 +94,34 @@ def test_traversal_sweeps_the_current_face(app):
     assert traversal_image(app) == first  # the figure shows what was swept, until the next sweep
     app.button(key="traverse").click().run()
     assert traversal_image(app) != first
+
+
+def test_a_sample_loads_into_the_sliders(app):
+    from explorer.service import Explorer
+
+    assert any("seed 42 · sample 3" in img.captions for img in app.image)
+    before = face_url(app)
+    app.selectbox(key="sample-choice").set_value(2).run()
+    app.button(key="load-sample").click().run()
+    assert not app.exception and face_url(app) != before
+    assert any("sample 3 is now the slider face" in s.value for s in app.success)
+    expected = Explorer().samples("tiny-vae", 42, 16, 1.0)[1][2]  # the app's root, from the environment
+    assert np.array_equal(app.session_state["base-tiny-vae"], expected)
+
+
+def test_an_imported_latent_becomes_the_slider_base(app):
+    from explorer.share import latent_to_json
+
+    latent = np.linspace(-1, 1, 16).astype(np.float32)
+    app.slider(key="slider-tiny-vae-0").set_value(1.0).run()
+    app.file_uploader(key="import").upload("latent.json", latent_to_json(latent, "tiny-vae").encode(),
+                                           "application/json").run()
+    app.button(key="use-import").click().run()
+    assert not app.exception and any("Imported" in s.value for s in app.success)
+    assert np.allclose(app.session_state["base-tiny-vae"], latent, atol=1e-6)
+    assert app.slider(key="slider-tiny-vae-0").value == 0.0
+    app.file_uploader(key="import").clear().upload("bad.json", b"{not json", "application/json").run()
+    assert not app.exception and any("not valid JSON" in e.value for e in app.error)
 
 
 def test_selection_indices_come_from_customdata_whatever_the_trace():
