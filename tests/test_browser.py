@@ -228,10 +228,10 @@ def test_the_traversal_tab_sweeps_every_slider(page):
 
 
 def test_clicking_a_sample_makes_it_the_slider_face(page, served_app):
-    app, _ = served_app
+    app, url = served_app
     from explorer.share import latent_to_token
 
-    page.reload(wait_until="load")
+    page.goto(url, wait_until="load")  # seed 42 and temperature 1 (an earlier test may have opened a link)
     page.locator("#face img").first.wait_for(timeout=30_000)
     model = page.locator("#face img").first.get_attribute("data-model")
     page.get_by_role("tab", name="Samples").click()
