@@ -6,8 +6,6 @@ method and returns display-ready values. Each user operation is a named API endp
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -16,6 +14,7 @@ import numpy as np
 from app_api import add_api_endpoints, user_errors
 from app_face import face_html, face_route, face_widget
 from app_map import data_url, latent_map
+from app_outputs import MAX_AGE_S, write_output
 from explorer.errors import CheckpointError, LatentInputError
 from explorer.latents import check_latent
 from explorer.render import gif_bytes, grid, png_bytes
@@ -25,7 +24,6 @@ from explorer.share import PageState, latent_from_json, latent_to_json
 SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
 UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
 explorer = Explorer()
-OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="anime-explorer-"))
 
 
 def big(image: np.ndarray) -> np.ndarray:
@@ -97,9 +95,8 @@ def interpolate_faces(name: str, start, end, frames: int, mode: str):
     if start is None or end is None:
         raise ValueError("set both ends first: upload two faces or use the current slider face")
     faces = explorer.interpolation(name, as_latent(start), as_latent(end), int(frames), mode)
-    gif_path = OUTPUT_DIR / f"interpolation-{os.getpid()}-{abs(hash((tuple(start), tuple(end), frames, mode)))}.gif"
-    gif_path.write_bytes(gif_bytes(faces, upscale=UPSCALE))
-    return big(grid(faces, columns=len(faces))) if len(faces) <= 12 else grid(faces, columns=8), str(gif_path)
+    gif_path = write_output(f"interpolation-{name}", ".gif", gif_bytes(faces, upscale=UPSCALE))
+    return big(grid(faces, columns=len(faces))) if len(faces) <= 12 else grid(faces, columns=8), gif_path
 
 
 @user_errors
@@ -138,9 +135,7 @@ def evolution_range(name: str):
 @user_errors
 def export_latent(name: str, base, *offsets):
     latent = explorer.slider_latent(name, as_latent(base), list(offsets))
-    path = OUTPUT_DIR / f"latent-{name}-{abs(hash(latent.tobytes()))}.json"
-    path.write_text(latent_to_json(latent, name))
-    return str(path)
+    return write_output(f"latent-{name}", ".json", latent_to_json(latent, name).encode())
 
 
 @user_errors
@@ -252,7 +247,8 @@ CSS = "img { image-rendering: pixelated; }"
 def build_demo() -> gr.Blocks:
     names = explorer.model_names()
     first = names[0] if names else None
-    with gr.Blocks(title="anime-latent-explorer") as demo:
+    # delete_cache: Gradio's copies of the files handed out go after an hour, as our originals do.
+    with gr.Blocks(title="anime-latent-explorer", delete_cache=(MAX_AGE_S, MAX_AGE_S)) as demo:
         gr.Markdown("# anime-latent-explorer\nExplore what a VAE and a DCGAN learned from 58k anime faces.")
         if not names:
             gr.Markdown(f"**No models found in `{explorer.root}`.** Point the app at a folder of checkpoint "
@@ -360,7 +356,7 @@ def build_demo() -> gr.Blocks:
         gr.on([map_name.input, colour_by.input], show_map, [model_name, map_name, colour_by], map_view,
               api_name="map_data")
         map_view.select(map_select, model_name, [base, face, *sliders, selected, map_info], api_name=False)
-        add_api_endpoints(lambda: explorer, SLIDER_COUNT, OUTPUT_DIR)  # /face, /sliders, /map_point, /map_selection
+        add_api_endpoints(lambda: explorer, SLIDER_COUNT)  # /face, /sliders, /map_point, /map_selection
         upload_a.upload(encode_upload, [model_name, upload_a], start, api_name="encode_a")
         upload_b.upload(encode_upload, [model_name, upload_b], end, api_name="encode_b")
         use_a.click(current_latent, [model_name, base, *sliders], start, api_name=False)

@@ -8,12 +8,11 @@ into a one-line message for every handler of the app.
 from __future__ import annotations
 
 import functools
-import hashlib
-from pathlib import Path
 from typing import Callable
 
 import gradio as gr
 
+from app_outputs import write_output
 from explorer.errors import CheckpointError, ImageInputError, LatentInputError
 from explorer.latents import check_latent
 from explorer.render import png_bytes
@@ -34,7 +33,7 @@ def user_errors(handler):
     return wrapped
 
 
-def add_api_endpoints(explorer_now: Callable[[], Explorer], slider_count: int, output_dir: Path) -> None:
+def add_api_endpoints(explorer_now: Callable[[], Explorer], slider_count: int) -> None:
     """Register /face, /sliders, /map_point and /map_selection in the Blocks being built. ``explorer_now``
     gives the app's explorer when called (``python app.py --checkpoints DIR`` replaces the default one)."""
 
@@ -44,11 +43,7 @@ def add_api_endpoints(explorer_now: Callable[[], Explorer], slider_count: int, o
         explorer = explorer_now()
         base = check_latent(latent, explorer.model(model).latent_dim)
         png = png_bytes(explorer.face(model, base, check_offsets(offsets, slider_count))[0])
-        # Named by content: the same face is one file, however often it is asked for.
-        path = output_dir / f"face-{model}-{hashlib.sha1(png).hexdigest()[:20]}.png"
-        if not path.is_file():
-            path.write_bytes(png)
-        return gr.FileData(path=str(path), mime_type="image/png")
+        return gr.FileData(path=write_output(f"face-{model}", ".png", png), mime_type="image/png")
 
     def sliders(model: str) -> list[str]:
         """The model's slider directions in order: its most active latent dimensions (VAE) or principal
