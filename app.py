@@ -13,17 +13,18 @@ import numpy as np
 
 from app_api import add_api_endpoints, user_errors
 from app_face import face_html, face_route, face_widget
-from app_map import data_url, latent_map
+from app_map import hover_server, latent_map
 from app_outputs import MAX_AGE_S, write_output
-from explorer.errors import CheckpointError, LatentInputError
+from explorer.errors import LatentInputError
 from explorer.latents import check_latent
-from explorer.render import gif_bytes, grid, png_bytes
+from explorer.render import gif_bytes, grid
 from explorer.service import ATTRIBUTE_SLIDERS, TOP_SLIDERS, Explorer
 from explorer.share import PageState, latent_from_json, latent_to_json
 
 SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
 UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
 explorer = Explorer()
+point_face = hover_server(lambda: explorer)  # the map's hover: `python app.py --data` replaces the explorer
 
 
 def big(image: np.ndarray) -> np.ndarray:
@@ -37,6 +38,11 @@ def as_latent(base) -> np.ndarray:
 def face_view(name: str, base, offsets=()) -> str:
     """The slider face widget's HTML; the browser fetches the picture itself from the face route."""
     return face_html(name, check_latent(base, explorer.model(name).latent_dim), offsets)
+
+
+def new_base(name: str, latent: np.ndarray) -> list:
+    """The outputs [base, face, *sliders] that make ``latent`` the slider face, every slider at zero."""
+    return [latent.tolist(), face_view(name, latent), *[0.0] * SLIDER_COUNT]
 
 
 def render_face(name: str, base: np.ndarray, offsets: list[float]) -> np.ndarray:
@@ -62,16 +68,14 @@ def select_model(name: str, seed: int, temperature: float):
 
 @user_errors
 def random_face(name: str, seed: int, temperature: float):
-    base = explorer.random_base(name, int(seed), float(temperature))
-    return [base.tolist(), face_view(name, base), *[0.0] * SLIDER_COUNT]
+    return new_base(name, explorer.random_base(name, int(seed), float(temperature)))
 
 
 @user_errors
 def reconstruct(name: str, path):
     result = explorer.reconstruct(name, path)
     message = f"MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB — now the sliders edit this face"
-    return [big(result.original), big(result.reconstruction), message, result.latent.tolist(), face_view(name, result.latent),
-            *[0.0] * SLIDER_COUNT]
+    return [big(result.original), big(result.reconstruction), message, *new_base(name, result.latent)]
 
 
 @user_errors
@@ -112,8 +116,7 @@ def load_sample(name: str, shown, evt: gr.SelectData):
     if not shown or shown.get("model") != name:
         raise ValueError(f"draw samples of {name} first")
     latent = check_latent(shown["latents"][int(evt.index)], explorer.model(name).latent_dim)
-    return [latent.tolist(), face_view(name, latent), *[0.0] * SLIDER_COUNT,
-            f"Sample {int(evt.index) + 1} is now the slider face"]
+    return [*new_base(name, latent), f"Sample {int(evt.index) + 1} is now the slider face"]
 
 
 def grid_big(image: np.ndarray) -> np.ndarray:
@@ -143,7 +146,7 @@ def import_latent(name: str, path):
     if path is None:
         raise LatentInputError("choose a latent .json file first")
     latent = latent_from_json(Path(path).read_bytes(), explorer.model(name).latent_dim, name)
-    return [latent.tolist(), face_view(name, latent), *[0.0] * SLIDER_COUNT]
+    return new_base(name, latent)
 
 
 # ── shareable links ─────────────────────────────────────────────────────────────────────────────────
@@ -190,19 +193,6 @@ def apply_url_state(name: str, pending):
 
 
 # ── the map ─────────────────────────────────────────────────────────────────────────────────────────
-def point_face(request: dict) -> dict:
-    """Hover on the map (called from the browser with {model, index}): the decoded face of that point, and
-    the original image beside it when the app was given a local copy of the data (--data)."""
-    try:
-        name, index = str(request["model"]), int(request["index"])
-        _, face, label = explorer.point(name, index)
-        original = explorer.original(name, index)
-    except (CheckpointError, ValueError, KeyError, TypeError) as error:
-        return {"image": "", "original": "", "label": str(error)}
-    return {"image": data_url(png_bytes(face, upscale=2)), "label": label,
-            "original": "" if original is None else data_url(png_bytes(original, upscale=2))}
-
-
 @user_errors
 def map_controls(name: str):
     maps, colourings = explorer.map_options(name)
@@ -226,7 +216,7 @@ def map_select(name: str, evt: gr.SelectData):
         info = f"{len(indices):,} faces selected" + (f" (showing {len(faces)})" if len(faces) < len(indices) else "")
         return [gr.skip(), gr.skip(), *[gr.skip()] * SLIDER_COUNT, faces, info]
     latent, _, label = explorer.point(name, int(evt.index))
-    return [latent.tolist(), face_view(name, latent), *[0.0] * SLIDER_COUNT, gr.skip(), f"Loaded into the sliders: {label}"]
+    return [*new_base(name, latent), gr.skip(), f"Loaded into the sliders: {label}"]
 
 
 @user_errors

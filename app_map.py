@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Callable
 
 import gradio as gr
 import plotly
+
+from explorer.errors import CheckpointError
+from explorer.render import png_bytes
+from explorer.service import Explorer
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 gr.set_static_paths([str(PLOTLY_JS.parent)])
@@ -87,6 +92,26 @@ function draw() {
 draw();
 watch('value', draw);
 """
+
+
+def hover_server(explorer_now: Callable[[], Explorer]):
+    """The function the map's script calls on hover (``server.point_face``); ``explorer_now`` gives the
+    app's explorer when called."""
+
+    def point_face(request: dict) -> dict:
+        """Called from the browser with {model, index}: the decoded face of that point, and the original image
+        beside it when the app was given a local copy of the data (--data)."""
+        explorer = explorer_now()
+        try:
+            name, index = str(request["model"]), int(request["index"])
+            _, face, label = explorer.point(name, index)
+            original = explorer.original(name, index)
+        except (CheckpointError, ValueError, KeyError, TypeError) as error:
+            return {"image": "", "original": "", "label": str(error)}
+        return {"image": data_url(png_bytes(face, upscale=2)), "label": label,
+                "original": "" if original is None else data_url(png_bytes(original, upscale=2))}
+
+    return point_face
 
 
 def latent_map(point_face, elem_id: str = "latent-map") -> gr.HTML:

@@ -22,7 +22,7 @@ from explorer.latents import apply_directions, check_latent, interpolate
 from explorer.map_colours import UNTAGGED_LABEL, category_colours
 from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, LocalOriginals
-from explorer.render import grid, labelled_grid
+from explorer.render import labelled_grid
 from explorer.uploads import read_upload, read_upload_file
 from trainer.metrics.report import results_table
 
@@ -130,7 +130,7 @@ class Explorer:
         grid_offsets = np.repeat(current[None], len(directions) * len(positions), axis=0)
         rows = np.repeat(np.arange(len(directions)), len(positions))
         grid_offsets[np.arange(len(rows)), rows] = np.tile(positions, len(directions))
-        latents = (base + (grid_offsets * scales) @ vectors).astype(np.float32)
+        latents = apply_directions(base, vectors, grid_offsets, scales)  # every face in one decode
         return model.decode(latents), [d.name for d in directions], positions
 
     def traversal_image(self, name: str, base: np.ndarray, offsets: list[float] = (), steps: int = 7) -> np.ndarray:
@@ -181,10 +181,6 @@ class Explorer:
         """The faces of ``sample_latents``, their latents (to load one into the sliders) and captions."""
         latents = self.sample_latents(name, seed, count, temperature)
         return self.model(name).decode(latents), latents, [f"seed {seed} · sample {i + 1}" for i in range(count)]
-
-    def sample_grid(self, name: str, seed: int, count: int = 16, temperature: float = 1.0) -> np.ndarray:
-        faces, _, _ = self.samples(name, seed, count, temperature)
-        return grid(faces, columns=int(np.ceil(np.sqrt(count))))
 
     def evolution(self, name: str) -> tuple[np.ndarray, list[int]] | None:
         """The shipped fixed-latent strip (one row per epoch) and the epoch of each row, if the model has it."""
