@@ -3,7 +3,8 @@ import math
 import torch
 from torch.distributions import Normal, kl_divergence as torch_kl
 
-from trainer.losses import annealed_beta, d_loss, d_loss_fake, d_loss_real, g_loss, kl_divergence, vae_loss
+from trainer.losses import (MIN_LOG_SIGMA, annealed_beta, d_loss, d_loss_fake, d_loss_real, g_loss, kl_divergence,
+                            optimal_sigma_gaussian_nll, vae_loss)
 
 
 def test_kl_closed_form_matches_torch_distributions():
@@ -22,6 +23,26 @@ def test_vae_loss_is_seed000_mse_plus_beta_kl():
     _, rec_sum, _ = vae_loss(recon, x, mu, logvar, beta=1.0, kind="bce", reduction="sum")
     bce = torch.nn.functional.binary_cross_entropy(recon, x, reduction="sum") / 4
     assert torch.isclose(rec_sum, bce, rtol=1e-4)
+
+
+def test_sigma_vae_likelihood_is_the_gaussian_nll_at_the_best_shared_sigma():
+    x = torch.rand(4, 3, 8, 8)
+    recon = (x + 0.1 * torch.randn_like(x)).clamp(0, 1)
+    nll = optimal_sigma_gaussian_nll(recon, x)
+    sigma = ((recon - x) ** 2).mean().sqrt()
+    expected = -Normal(recon, sigma).log_prob(x).flatten(1).sum(1)
+    assert torch.allclose(nll, expected, rtol=1e-4)
+    # σ is the maximum-likelihood one: any other shared σ explains the batch worse.
+    for other in (0.7 * sigma, 1.4 * sigma):
+        assert -Normal(recon, other).log_prob(x).sum() > nll.sum()
+    # A better reconstruction is a much likelier one (log σ falls), and a perfect copy stops at the floor.
+    closer = (x + 0.01 * torch.randn_like(x)).clamp(0, 1)
+    assert optimal_sigma_gaussian_nll(closer, x).mean() < nll.mean() - 2 * 192  # log 10 ≈ 2.3 nats a pixel
+    floor = 192 * (MIN_LOG_SIGMA + 0.5 * math.log(2 * math.pi))
+    assert torch.allclose(optimal_sigma_gaussian_nll(x, x), torch.full((4,), floor))
+    total, rec, kl = vae_loss(recon, x, torch.zeros(4, 5), torch.zeros(4, 5), beta=1.0, kind="gaussian",
+                              reduction="sum")
+    assert torch.isclose(total, nll.mean()) and kl.abs().max() < 1e-6
 
 
 def test_kl_annealing_ramps_linearly_then_holds():

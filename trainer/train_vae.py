@@ -97,8 +97,9 @@ def evaluate_vae(vae: ConvVAE, session: Session, beta: float) -> dict:
     if not count:
         return {}
     result = {f"test_{k}": v / count for k, v in totals.items()}
-    if cfg.recon_loss == "bce" and cfg.recon_reduction == "sum":
-        # Bernoulli decoder: −ELBO = E_q[−log p(x|z)] + KL, in nats per image (β = 1, whatever β trained it).
+    if cfg.recon_reduction == "sum" and cfg.recon_loss in ("bce", "gaussian"):
+        # A likelihood decoder (Bernoulli, or σ-VAE's Gaussian with σ fitted per batch of 256):
+        # −ELBO = E_q[−log p(x|z)] + KL, in nats per image (β = 1, whatever β trained it).
         result["test_neg_elbo_nats"] = result["test_recon"] + result["test_kl"]
     return result
 
