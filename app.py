@@ -18,7 +18,7 @@ from app_outputs import MAX_AGE_S, write_output
 from explorer.errors import LatentInputError
 from explorer.latents import check_latent
 from explorer.render import gif_bytes, grid
-from explorer.service import ATTRIBUTE_SLIDERS, TOP_SLIDERS, Explorer
+from explorer.service import ATTRIBUTE_SLIDERS, PRIOR_LABELS, TOP_SLIDERS, Explorer
 from explorer.share import PageState, latent_from_json, latent_to_json
 
 SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
@@ -104,10 +104,16 @@ def interpolate_faces(name: str, start, end, frames: int, mode: str):
 
 
 @user_errors
-def sample_faces(name: str, seed: int, count: int, temperature: float):
+def sample_faces(name: str, seed: int, count: int, temperature: float, prior: str = "normal"):
     """The samples as a gallery, and their latents kept for a click to load one into the sliders."""
-    faces, latents, captions = explorer.samples(name, int(seed), int(count), float(temperature))
+    faces, latents, captions = explorer.samples(name, int(seed), int(count), float(temperature), prior or "normal")
     return [(grid_big(face), caption) for face, caption in zip(faces, captions)], {"model": name, "latents": latents.tolist()}
+
+
+@user_errors
+def prior_options(name: str):
+    """The Samples tab's "draw from" choices for this model (a fitted prior only where the folder has one)."""
+    return gr.Radio(choices=[(PRIOR_LABELS[p], p) for p in explorer.priors(name)], value="normal")
 
 
 @user_errors
@@ -305,6 +311,11 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Samples"):
             with gr.Row():
                 count = gr.Slider(1, 64, value=16, step=1, label="Faces")
+                # Both choices from the start (an API call meets the built config); a model change narrows them.
+                prior_choice = gr.Radio([(label, key) for key, label in PRIOR_LABELS.items()], value="normal",
+                                        label="Draw z from",
+                                        info="a VAE's fitted prior: a mixture fitted to its encoded training faces",
+                                        elem_id="prior-choice")
                 sample_button = gr.Button("Sample", variant="primary")
             samples = gr.Gallery(label="Samples: click a face to load it into the sliders", columns=8,
                                  allow_preview=False, elem_id="samples", format="png")
@@ -352,8 +363,9 @@ def build_demo() -> gr.Blocks:
         use_a.click(current_latent, [model_name, base, *sliders], start, api_name=False)
         use_b.click(current_latent, [model_name, base, *sliders], end, api_name=False)
         go.click(interpolate_faces, [model_name, start, end, frames, mode], [strip, gif], api_name="interpolate")
-        sample_button.click(sample_faces, [model_name, seed, count, temperature], [samples, shown_samples],
-                            api_name="samples")
+        sample_button.click(sample_faces, [model_name, seed, count, temperature, prior_choice],
+                            [samples, shown_samples], api_name="samples")
+        gr.on([model_name.change, demo.load], prior_options, model_name, prior_choice, api_name=False)
         samples.select(load_sample, [model_name, shown_samples], [base, face, *sliders, sample_info], api_name=False)
         model_name.change(evolution_range, model_name, epoch, api_name=False)
         demo.load(evolution_range, model_name, epoch, api_name=False)

@@ -14,6 +14,7 @@ import torch
 from explorer.errors import CheckpointError
 from trainer.models import INVERSION_DIR, ConvVAE, InversionEncoder, load_model
 from trainer.models.atlas import Atlas, load_atlas
+from trainer.models.latent_prior import LatentPrior, has_latent_prior, load_latent_prior
 
 
 REFINE_STEPS = 40  # DCGAN reconstructions: ≈ 1 s on 2 CPU cores at 64×64; the gain is checked in the tests
@@ -68,10 +69,29 @@ class ExplorerModel:
         images = self.model.decode(z).clamp(0, 1).mul(255).add(0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy()
         return images[0] if single else images
 
-    def random_latent(self, seed: int, temperature: float = 1.0) -> np.ndarray:
-        """z ~ N(0, temperature² I), the same for a seed in every front end (temperature < 1: truncation)."""
+    def random_latent(self, seed: int, temperature: float = 1.0, prior: str = "normal") -> np.ndarray:
+        """z ~ N(0, temperature² I), the same for a seed in every front end (temperature < 1: truncation);
+        ``prior="fitted"``: z from the VAE's fitted latent prior, its spread scaled by the temperature."""
         generator = torch.Generator().manual_seed(int(seed))
+        if prior == "fitted":
+            return self.latent_prior.sample(1, generator, temperature)[0].numpy()
+        if prior != "normal":
+            raise ValueError(f"unknown prior '{prior}' (normal or fitted)")
         return (torch.randn(self.latent_dim, generator=generator) * float(temperature)).numpy()
+
+    @property
+    def has_fitted_prior(self) -> bool:
+        return self.is_vae and has_latent_prior(self.directory)
+
+    @cached_property
+    def latent_prior(self) -> LatentPrior:
+        """The Gaussian mixture fitted to the encoded training faces (``python -m trainer fit-prior``)."""
+        if not self.is_vae:
+            raise CheckpointError(f"{self.name} is a GAN: it samples the prior it was trained with, N(0, I)")
+        prior = load_latent_prior(self.directory)
+        if prior.latent_dim != self.latent_dim:
+            raise CheckpointError(f"{self.name}'s latent prior is {prior.latent_dim}-d, the model {self.latent_dim}-d")
+        return prior
 
     # ── encoding ─────────────────────────────────────────────────────────────────────────────────────
     def encode(self, image: np.ndarray, refine_steps: int | None = None) -> np.ndarray:

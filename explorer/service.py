@@ -29,6 +29,8 @@ from trainer.metrics.report import results_table
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 ENV_VAR = "ANIME_EXPLORER_CHECKPOINTS"
 TOP_SLIDERS, ATTRIBUTE_SLIDERS = 8, 8
+# Where samples are drawn from, as the front ends name it.
+PRIOR_LABELS = {"normal": "N(0, I)", "fitted": "fitted prior"}
 
 
 # The end-of-training test figures a summary names, with their units (the rest are in the model card).
@@ -167,20 +169,33 @@ class Explorer:
         path = interpolate(check_latent(start, model.latent_dim), check_latent(end, model.latent_dim), frames, mode)
         return model.decode(path)
 
-    def sample_latents(self, name: str, seed: int, count: int = 16, temperature: float = 1.0) -> np.ndarray:
+    def priors(self, name: str) -> list[str]:
+        """What this model's samples can be drawn from: "normal" (N(0, I)), and "fitted" for a VAE whose
+        folder holds a fitted latent prior (Ghosh et al. 2020: faces nearer the data)."""
+        return ["normal", "fitted"] if self.model(name).has_fitted_prior else ["normal"]
+
+    def sample_latents(self, name: str, seed: int, count: int = 16, temperature: float = 1.0,
+                       prior: str = "normal") -> np.ndarray:
         """(count, D): sample i of a seed is the same latent in every front end, whatever the count."""
         if not 1 <= count <= 64:
             raise ValueError("count must be between 1 and 64")
         if not 0 < temperature <= 2:
             raise ValueError("temperature must lie in (0, 2]")
+        if prior not in PRIOR_LABELS:
+            raise ValueError(f"unknown prior '{prior}' (choose from {', '.join(PRIOR_LABELS)})")
+        if prior not in self.priors(name):
+            raise CheckpointError(f"{name} has no fitted latent prior (a VAE gets one from "
+                                  f"'python -m trainer fit-prior --checkpoint checkpoints/{name}')")
         model = self.model(name)
-        return np.stack([model.random_latent(seed * 1000 + i, temperature) for i in range(count)])
+        return np.stack([model.random_latent(seed * 1000 + i, temperature, prior) for i in range(count)])
 
-    def samples(self, name: str, seed: int, count: int = 16, temperature: float = 1.0
+    def samples(self, name: str, seed: int, count: int = 16, temperature: float = 1.0, prior: str = "normal"
                 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """The faces of ``sample_latents``, their latents (to load one into the sliders) and captions."""
-        latents = self.sample_latents(name, seed, count, temperature)
-        return self.model(name).decode(latents), latents, [f"seed {seed} · sample {i + 1}" for i in range(count)]
+        latents = self.sample_latents(name, seed, count, temperature, prior)
+        source = "" if prior == "normal" else f" · {PRIOR_LABELS[prior]}"
+        return (self.model(name).decode(latents), latents,
+                [f"seed {seed} · sample {i + 1}{source}" for i in range(count)])
 
     def evolution(self, name: str) -> tuple[np.ndarray, list[int]] | None:
         """The shipped fixed-latent strip (one row per epoch) and the epoch of each row, if the model has it."""
@@ -218,11 +233,14 @@ class Explorer:
         evaluation = metrics.get("evaluation")
         if evaluation:
             g, r = evaluation["generation"], evaluation["reconstruction"]
+            fitted = evaluation.get("generation_fitted_prior")
+            from_prior = (f" · from the fitted prior: FID {fitted['fid']:.1f}, precision {fitted['precision']:.3f}, "
+                          f"recall {fitted['recall']:.3f}" if fitted else "")
             lines.append(f"Evaluation: FID {g['fid']:.1f} · KID×10³ {1e3 * g['kid']['mean']:.1f} · precision "
                          f"{g['precision']:.3f} · recall {g['recall']:.3f} ({g['samples']:,} samples vs "
-                         f"{g['reference']['images']:,} {g['reference']['split']} images) · reconstruction PSNR "
-                         f"{r['psnr']:.2f} dB · SSIM {r['ssim']:.3f} · Inception Score: not available (the "
-                         f"offline FID network has no classifier head; see Results)")
+                         f"{g['reference']['images']:,} {g['reference']['split']} images){from_prior} · "
+                         f"reconstruction PSNR {r['psnr']:.2f} dB · SSIM {r['ssim']:.3f} · Inception Score: not "
+                         f"available (the offline FID network has no classifier head; see Results)")
         return "\n\n".join(lines)
 
     def results(self) -> str:

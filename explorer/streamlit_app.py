@@ -20,7 +20,7 @@ from explorer.errors import CheckpointError, ImageInputError, LatentInputError  
 from explorer.map_figure import map_figure  # noqa: E402
 from explorer.render import gif_bytes, grid, png_bytes  # noqa: E402
 from explorer.selection import indices_from_selection  # noqa: E402
-from explorer.service import ENV_VAR, Explorer  # noqa: E402
+from explorer.service import ENV_VAR, PRIOR_LABELS, Explorer  # noqa: E402
 from explorer.share import latent_from_json, latent_to_json  # noqa: E402
 
 USER_ERRORS = (ImageInputError, LatentInputError, CheckpointError, ValueError)
@@ -108,7 +108,9 @@ def traversal_ui(explorer: Explorer, name: str) -> None:
 def samples_ui(explorer: Explorer, name: str) -> None:
     seed, temperature = int(st.session_state.get("seed", 42)), float(st.session_state.get("temperature", 1.0))
     count = st.slider("Faces", 1, 64, 16, key="sample-count")
-    faces, latents, captions = explorer.samples(name, seed, count, temperature)
+    prior = st.radio("Draw z from", explorer.priors(name), format_func=PRIOR_LABELS.get, horizontal=True,
+                     key=f"sample-prior-{name}", help="a VAE's fitted prior: a mixture fitted to its encoded training faces")
+    faces, latents, captions = explorer.samples(name, seed, count, temperature, prior)
     st.caption(f"Seed {seed}, temperature {temperature:g} (set on the Sliders tab)")
     st.image([big(face, 2) for face in faces], caption=captions, width=128)
     choice = st.selectbox("Sample", range(count), format_func=lambda i: captions[i], key="sample-choice")

@@ -194,6 +194,9 @@ def test_samples_and_training_evolution(served):
     assert not np.array_equal(faces[0], faces[1])
     again = client.predict("tiny-vae", 3, 4, 1.0, api_name="/samples")  # sample i of a seed, whatever the count
     assert all(np.array_equal(pixels(a["image"]), f) for a, f in zip(again, faces))
+    fitted = client.predict("tiny-vae", 3, 4, 1.0, "fitted", api_name="/samples")  # the VAE's fitted prior
+    assert fitted[1]["caption"] == "seed 3 · sample 2 · fitted prior"
+    assert not np.array_equal(pixels(fitted[0]["image"]), faces[0])
     last, first = pixels(client.predict("tiny-vae", 3, api_name="/evolution")), pixels(
         client.predict("tiny-vae", 0, api_name="/evolution"))
     assert last.shape == first.shape and np.abs(last - first).mean() > 1

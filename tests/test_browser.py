@@ -241,3 +241,11 @@ def test_clicking_a_sample_makes_it_the_slider_face(page, served_app):
     page.locator("#sample-info").get_by_text("Sample 3 is now the slider face").wait_for(timeout=30_000)
     expected = latent_to_token(app.explorer.samples(model, 42, 16, 1.0)[1][2])
     assert page.locator("#face img").first.get_attribute("data-base") == expected
+    # The same from the VAE's fitted prior: the radio offers it for this model, and a click loads that face.
+    page.locator("#prior-choice").get_by_label("fitted prior").check()
+    page.get_by_role("button", name="Sample", exact=True).click()
+    page.locator("#samples").get_by_text("seed 42 · sample 2 · fitted prior").wait_for(timeout=30_000)
+    page.locator("#samples img").nth(1).click()
+    page.locator("#sample-info").get_by_text("Sample 2 is now the slider face").wait_for(timeout=30_000)
+    fitted = latent_to_token(app.explorer.samples(model, 42, 16, 1.0, "fitted")[1][1])
+    assert page.locator("#face img").first.get_attribute("data-base") == fitted

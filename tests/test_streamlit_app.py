@@ -107,6 +107,11 @@ def test_a_sample_loads_into_the_sliders(app):
     assert any("sample 3 is now the slider face" in s.value for s in app.success)
     expected = Explorer().samples("tiny-vae", 42, 16, 1.0)[1][2]  # the app's root, from the environment
     assert np.array_equal(app.session_state["base-tiny-vae"], expected)
+    app.radio(key="sample-prior-tiny-vae").set_value("fitted").run()  # the VAE's fitted latent prior
+    assert not app.exception and any("seed 42 · sample 3 · fitted prior" in img.captions for img in app.image)
+    app.button(key="load-sample").click().run()
+    fitted = Explorer().samples("tiny-vae", 42, 16, 1.0, "fitted")[1][2]
+    assert np.array_equal(app.session_state["base-tiny-vae"], fitted)
 
 
 def test_an_imported_latent_becomes_the_slider_base(app):

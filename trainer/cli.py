@@ -1,4 +1,4 @@
-"""``python -m trainer {train,invert,embed,export,evaluate,results,sample}``: options are derived from the config dataclasses' fields."""
+"""``python -m trainer {train,invert,embed,fit-prior,export,evaluate,results,sample}``: options are derived from the config dataclasses' fields."""
 
 from __future__ import annotations
 
@@ -81,7 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--min-tag-count", type=int, default=50,
                        help="training examples a tag value needs to get a direction (default 50)")
     embed.add_argument("--max-images", type=int, default=None, help="embed only the first N images")
+    embed.add_argument("--prior-components", type=int, default=10,
+                       help="VAE: Gaussians in the fitted latent prior written after the atlas (0: none; default 10)")
     add_run_options(embed)
+
+    prior = commands.add_parser("fit-prior", help="VAE: fit a Gaussian-mixture latent prior to the atlas's "
+                                "encoded training faces (sampled instead of N(0, I); Ghosh et al. 2020)")
+    prior.add_argument("--checkpoint", type=Path, required=True, help="VAE checkpoint folder with an atlas")
+    prior.add_argument("--components", type=int, default=10, help="mixture components (default 10)")
+    prior.add_argument("--seed", type=int, default=0)
 
     invert = commands.add_parser("invert", help="train a DCGAN checkpoint's inversion encoder (image → z)")
     invert.add_argument("--checkpoint", type=Path, required=True, help="DCGAN checkpoint folder")
@@ -123,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--count", type=int, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--temperature", type=float, default=1.0, help="scale of z; < 1 truncates")
+    sample.add_argument("--prior", choices=["normal", "fitted"], default="normal",
+                        help="draw z from N(0, I) or from the folder's fitted latent prior (VAE; see fit-prior)")
     return parser
 
 
@@ -214,11 +224,18 @@ def _jsonish(value):
 def run_embed(args: argparse.Namespace) -> None:
     from trainer.embed.pipeline import run_embed as embed
 
+    from trainer.embed.prior import fit_prior_for_checkpoint
+
     if args.clusters < 1 or args.min_tag_count < 1 or (args.max_images is not None and args.max_images < 1):
         raise ValueError("--clusters, --min-tag-count and --max-images must be at least 1")
-    embed(args.checkpoint, args.data, device=args.device, precision=args.precision, cluster_count=args.clusters,
-          map_names=tuple(args.maps), seed=args.seed, max_images=args.max_images,
-          cache_dir=None if args.no_cache else args.cache_dir, min_tag_count=args.min_tag_count)
+    if args.prior_components < 0:
+        raise ValueError("--prior-components must be >= 0")
+    atlas = embed(args.checkpoint, args.data, device=args.device, precision=args.precision,
+                  cluster_count=args.clusters, map_names=tuple(args.maps), seed=args.seed,
+                  max_images=args.max_images, cache_dir=None if args.no_cache else args.cache_dir,
+                  min_tag_count=args.min_tag_count)
+    if args.prior_components and isinstance(load_model(args.checkpoint), ConvVAE):
+        fit_prior_for_checkpoint(args.checkpoint, atlas, args.prior_components, args.seed)
 
 
 def run_sample(args: argparse.Namespace) -> None:
@@ -226,9 +243,18 @@ def run_sample(args: argparse.Namespace) -> None:
 
     if not 1 <= args.count <= 1024:
         raise ValueError("--count must be 1..1024")
+    from trainer.models.latent_prior import load_latent_prior
+
+    if not 0 < args.temperature <= 2:
+        raise ValueError("--temperature must lie in (0, 2]")
     model = load_model(args.checkpoint)
-    images = model.sample(args.count, generator=torch.Generator().manual_seed(args.seed),
-                          temperature=args.temperature)
+    generator = torch.Generator().manual_seed(args.seed)
+    if args.prior == "fitted":
+        z = load_latent_prior(args.checkpoint).sample(args.count, generator, args.temperature)
+        with torch.no_grad():
+            images = model.decode(z).clamp(0, 1)
+    else:
+        images = model.sample(args.count, generator=generator, temperature=args.temperature)
     save_png(grid_image(images), args.out)
     print(f"wrote {args.count} samples to {args.out}")
 
@@ -268,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
             run_train(args)
         elif args.command == "embed":
             run_embed(args)
+        elif args.command == "fit-prior":
+            from trainer.embed.prior import fit_prior_for_checkpoint
+
+            fit_prior_for_checkpoint(args.checkpoint, components=args.components, seed=args.seed)
         elif args.command == "invert":
             from trainer.train_inversion import train_inversion
 

@@ -3,7 +3,8 @@
 Generation: FID, KID, precision/recall and density/coverage of N seeded samples against N real images of
 the reference split (Inception pool3 features; reference features cached). Reconstruction: MSE, PSNR and
 SSIM on the whole test split (VAE: its encoder's μ; DCGAN: its inversion encoder, without the app's
-refinement steps). Disentanglement: linear probes and MIG for every labelled attribute. Inception Score is
+refinement steps). A VAE folder with a fitted latent prior (``fit-prior``) has its samples from that prior
+measured as well, under ``generation_fitted_prior``. Disentanglement: linear probes and MIG for every labelled attribute. Inception Score is
 reported as not available (see ``INCEPTION_SCORE``). The figures go into the folder's ``metrics.json`` (key
 ``evaluation``) and a section of ``MODEL_CARD.md``.
 """
@@ -34,6 +35,7 @@ from trainer.metrics.report import replace_card_section, evaluation_section
 from trainer.models import INVERSION_DIR, load_model, read_checkpoint_config
 from trainer.models.atlas import TAG_KEYS
 from trainer.models.checkpoint import WEIGHTS_NAME, sha256_of_file
+from trainer.models.latent_prior import LatentPrior, has_latent_prior, load_latent_prior
 from trainer.runtime import start_runtime
 
 log = logging.getLogger("trainer")
@@ -46,12 +48,15 @@ INCEPTION_SCORE = {
 
 
 @torch.no_grad()
-def generate(model, count: int, seed: int, device: torch.device, batch_size: int = 250) -> torch.Tensor:
-    """``count`` seeded samples z ~ N(0, I) → images, quantised to uint8 as a saved PNG would be."""
+def generate(model, count: int, seed: int, device: torch.device, batch_size: int = 250,
+             prior: LatentPrior | None = None) -> torch.Tensor:
+    """``count`` seeded samples z ~ N(0, I) (or the fitted ``prior``) → images, quantised to uint8 as a saved
+    PNG would be."""
     generator = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, count, batch_size):
-        z = torch.randn(min(batch_size, count - start), model.latent_dim, generator=generator)
+        n = min(batch_size, count - start)
+        z = prior.sample(n, generator) if prior else torch.randn(n, model.latent_dim, generator=generator)
         out.append((model.decode(z.to(device)).float().clamp(0, 1) * 255).round().to(torch.uint8).cpu())
     return torch.cat(out)
 
@@ -65,14 +70,17 @@ def reference_indices(is_test: np.ndarray, split: str, count: int, seed: int) ->
     return np.sort(np.random.default_rng(seed).choice(pool, count, replace=False))
 
 
-def generation_figures(model, data, extractor, *, num_samples, reference, seed, device, feature_cache) -> dict:
+def generation_figures(model, data, extractor, *, num_samples, reference, seed, device, feature_cache,
+                       prior: LatentPrior | None = None) -> dict:
     chosen = reference_indices(data.is_test, reference, num_samples, seed)
     real, cached = cached_features(extractor, data.images[torch.from_numpy(chosen)], feature_cache)
-    fake = extractor(generate(model, num_samples, seed + 1, device), "sample features")
+    fake = extractor(generate(model, num_samples, seed + 1, device, prior=prior), "sample features")
+    drawn = (f"z ~ fitted latent prior ({prior.manifest.get('components', len(prior.weights))}-component "
+             f"Gaussian mixture on the training split's μ)" if prior else "z ~ N(0, I)")
     return {
         "fid": frechet_distance(real, fake), "kid": kernel_distance(real, fake, seed),
         **precision_recall_density_coverage(real, fake),
-        "samples": num_samples, "sampling": f"z ~ N(0, I), seed {seed + 1}, temperature 1, quantised to uint8",
+        "samples": num_samples, "sampling": f"{drawn}, seed {seed + 1}, temperature 1, quantised to uint8",
         "reference": {"split": reference, "images": int(len(chosen)), "features_cached": cached,
                       "selection": "all" if len(chosen) == int((data.is_test if reference == "test"
                                                                 else ~data.is_test).sum())
@@ -127,6 +135,13 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
     with stage("generation", timings):
         generation = generation_figures(model, data, extractor, num_samples=num_samples, reference=reference,
                                         seed=seed, device=runtime.device, feature_cache=feature_cache)
+    fitted = {}
+    if has_latent_prior(checkpoint):  # a VAE with an ex-post prior: its samples are measured too
+        prior = load_latent_prior(checkpoint)
+        with stage("generation (fitted prior)", timings):
+            fitted = {"generation_fitted_prior": generation_figures(
+                model, data, extractor, num_samples=num_samples, reference=reference, seed=seed,
+                device=runtime.device, feature_cache=feature_cache, prior=prior)}
     with stage("reconstruction", timings):
         test_images = data.images[data.split_indices("test")]
         reconstruction = reconstruction_figures(encoder.encode, model.decode, test_images, runtime.device)
@@ -136,7 +151,7 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
         mu, _ = encode_images(encoder.encode, data.images.to(runtime.device), runtime)
         attributes = attribute_figures(mu, data, seed)
     evaluation = {
-        "generation": generation, "inception_score": INCEPTION_SCORE, "reconstruction": reconstruction,
+        "generation": generation, **fitted, "inception_score": INCEPTION_SCORE, "reconstruction": reconstruction,
         "disentanglement": attributes,
         "data": {"sources": data.provenance, "images": len(data), "test_images": int(data.is_test.sum())},
         "weights_sha256": sha256_of_file(checkpoint / WEIGHTS_NAME),
@@ -153,6 +168,10 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
     log.info("FID %.2f, KID %.4f, precision %.3f, recall %.3f, test PSNR %.2f dB, SSIM %.3f (%.0f s)",
              generation["fid"], generation["kid"]["mean"], generation["precision"], generation["recall"],
              reconstruction["psnr"], reconstruction["ssim"], evaluation["wall_time_s"])
+    if fitted:
+        g = fitted["generation_fitted_prior"]
+        log.info("fitted prior: FID %.2f, KID %.4f, precision %.3f, recall %.3f", g["fid"], g["kid"]["mean"],
+                 g["precision"], g["recall"])
     return evaluation
 
 

@@ -60,7 +60,10 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
     data_args = " ".join(f"--data {d}" for d in run_config["data"])
     is_vae = meta["model_type"] == "conv_vae"
     if is_vae:
-        loss = (f"{train['recon_loss'].upper()} ({train['recon_reduction']} over pixels) + β·KL, β = {train['beta_kl']:.4g}"
+        likelihood = ("Gaussian −log-likelihood with one shared σ at its batch optimum (σ-VAE, Rybkin et al. 2021), "
+                      "summed over pixels" if train["recon_loss"] == "gaussian"
+                      else f"{train['recon_loss'].upper()} ({train['recon_reduction']} over pixels)")
+        loss = (f"{likelihood} + β·KL, β = {train['beta_kl']:.4g}"
                 + (f", annealed from 0 over {train['kl_anneal_epochs']} epochs" if train["kl_anneal_epochs"] else ""))
     else:
         loss = "non-saturating BCE (D: −log D(x) − log(1 − D(G(z))), G: −log D(G(z)))"

@@ -28,6 +28,7 @@ def evaluation_section(evaluation: dict) -> str:
         f"({g['kid']['subsets']} subsets of {g['kid']['subset_size']}) |",
         f"| precision / recall (k = {g['nearest_k']}) | {g['precision']:.3f} / {g['recall']:.3f} |",
         f"| density / coverage | {g['density']:.3f} / {g['coverage']:.3f} |",
+        *_fitted_prior_rows(evaluation.get("generation_fitted_prior")),
         f"| Inception Score | not available: {evaluation['inception_score']['reason']} |",
         f"| test MSE / PSNR / SSIM ({r['images']:,} images, {r['encoder']}) | {r['mse']:.4f} / "
         f"{r['psnr']:.2f} dB / {r['ssim']:.3f} |",
@@ -47,6 +48,16 @@ def evaluation_section(evaluation: dict) -> str:
         if d.get("mig"):
             lines += ["", f"Mean MIG: {d['mig']['score']:.3f}."]
     return "\n".join(lines) + "\n"
+
+
+def _fitted_prior_rows(g: dict | None) -> list[str]:
+    """The same generation figures for samples drawn from the fitted latent prior (a VAE with one)."""
+    if not g:
+        return []
+    return [f"| FID, fitted prior | {g['fid']:.2f} |",
+            f"| KID (×10³), fitted prior | {1e3 * g['kid']['mean']:.2f} ± {1e3 * g['kid']['std']:.2f} |",
+            f"| precision / recall, fitted prior | {g['precision']:.3f} / {g['recall']:.3f} |",
+            f"| density / coverage, fitted prior | {g['density']:.3f} / {g['coverage']:.3f} |"]
 
 
 def replace_card_section(card: str, section: str) -> str:
@@ -81,19 +92,25 @@ def inversion_section(inversion: dict, name: str, data_args: str) -> str:
 
 
 def results_rows(models: dict[str, dict]) -> list[dict]:
-    """``models``: name → metrics.json. One row per model with an evaluation."""
+    """``models``: name → metrics.json. One row per model with an evaluation, and one more for a VAE's
+    samples from its fitted latent prior."""
     rows = []
     for name, metrics in sorted(models.items()):
         evaluation = metrics.get("evaluation")
         if not evaluation:
             continue
-        g = evaluation["generation"]
-        rows.append({"model": name, "fid": g["fid"], "kid": g["kid"]["mean"], "precision": g["precision"],
-                     "recall": g["recall"], "psnr": evaluation["reconstruction"]["psnr"],
-                     "ssim": evaluation["reconstruction"]["ssim"], "samples": g["samples"],
-                     "reference": f"{g['reference']['images']:,} {g['reference']['split']}",
-                     "data": " + ".join(s["name"] for s in evaluation.get("data", {}).get("sources", [])) or "?"})
+        for key, label in (("generation", name), ("generation_fitted_prior", f"{name} (fitted prior)")):
+            if key in evaluation:
+                rows.append(_result_row(label, evaluation[key], evaluation))
     return rows
+
+
+def _result_row(name: str, g: dict, evaluation: dict) -> dict:
+    return {"model": name, "fid": g["fid"], "kid": g["kid"]["mean"], "precision": g["precision"],
+            "recall": g["recall"], "psnr": evaluation["reconstruction"]["psnr"],
+            "ssim": evaluation["reconstruction"]["ssim"], "samples": g["samples"],
+            "reference": f"{g['reference']['images']:,} {g['reference']['split']}",
+            "data": " + ".join(s["name"] for s in evaluation.get("data", {}).get("sources", [])) or "?"}
 
 
 def results_table(models: dict[str, dict]) -> str:
