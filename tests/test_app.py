@@ -4,6 +4,7 @@ import html
 import io
 import json
 import re
+import shutil
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
@@ -11,6 +12,8 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
+
+from explorer.service import Explorer
 
 SLIDERS = 16
 
@@ -200,6 +203,22 @@ def test_samples_and_training_evolution(served):
     last, first = pixels(client.predict("tiny-vae", 3, api_name="/evolution")), pixels(
         client.predict("tiny-vae", 0, api_name="/evolution"))
     assert last.shape == first.shape and np.abs(last - first).mean() > 1
+
+
+def test_the_draw_from_choice_follows_the_model(served, tmp_path):
+    app, client, _ = served
+    assert [value for _, value in app.prior_options("tiny-vae").choices] == ["normal", "fitted"]
+    # A model folder without a fitted prior offers N(0, I) alone, and refuses "fitted" with a message.
+    without = tmp_path / "without"
+    shutil.copytree(app.explorer.root / "tiny-vae", without / "tiny-vae")
+    (without / "tiny-vae" / "latent_prior.safetensors").unlink()
+    original, app.explorer = app.explorer, Explorer(without, data=[])
+    try:
+        assert [value for _, value in app.prior_options("tiny-vae").choices] == ["normal"]
+        with pytest.raises(Exception, match="no fitted latent prior"):
+            client.predict("tiny-vae", 3, 4, 1.0, "fitted", api_name="/samples")
+    finally:
+        app.explorer = original
 
 
 def test_latent_export_and_import(served, tmp_path):
