@@ -36,6 +36,7 @@ def test_export_writes_a_complete_folder_without_dataset_images(run, tmp_path):
     card = (shipped / "MODEL_CARD.md").read_text()
     assert "python -m trainer train --preset vae-tiny --data synthetic:300 --epochs 2" in card
     assert f"{metrics['test']['test_psnr']:.4g}" in card
+    assert "`latent_prior.safetensors`" in card and "below zero" not in card  # BCE: no continuous density
     trained, loaded = ConvVAE.from_pretrained(run / "checkpoint"), ConvVAE.from_pretrained(shipped)
     z = torch.randn(3, 16)
     assert (trained.decode(z) - loaded.decode(z)).abs().max() < 0.01
@@ -87,3 +88,15 @@ def test_export_records_the_commit_that_trained_the_weights(run, tmp_path):
     assert main(["export", "--run", str(copy), "--out", str(shipped)]) == 0
     assert json.loads((shipped / "config.json").read_text())["git_commit"] == "0123456789abcdef"
     assert "commit `0123456789abcdef`" in (shipped / "MODEL_CARD.md").read_text()
+
+
+def test_the_card_of_a_sigma_vae_names_its_likelihood(run, tmp_path):
+    sigma_run = tmp_path / "run"
+    shutil.copytree(run, sigma_run)
+    config_path = sigma_run / "run_config.json"
+    config = json.loads(config_path.read_text())
+    config["train"].update(recon_loss="gaussian", recon_reduction="sum", beta_kl=1.0)
+    config_path.write_text(json.dumps(config))
+    assert main(["export", "--run", str(sigma_run), "--out", str(tmp_path / "shipped")]) == 0
+    card = (tmp_path / "shipped" / "MODEL_CARD.md").read_text()
+    assert "σ-VAE, Rybkin et al. 2021" in card and "β = 1\n" in card and "goes below zero" in card

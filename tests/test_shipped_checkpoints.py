@@ -9,9 +9,10 @@ import torch
 
 from trainer.models import load_model
 from trainer.models.atlas import load_atlas
+from trainer.models.latent_prior import PRIOR_NAME, load_latent_prior
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
-SHIPPED = ["dcgan-anime64", "vae-anime64", "vae-fashion28", "vae-fashion28-beta4"]
+SHIPPED = ["dcgan-anime64", "vae-anime64", "vae-anime64-sigma", "vae-fashion28", "vae-fashion28-beta4"]
 FOUND = sorted(p.parent.name for p in CHECKPOINTS.glob("*/config.json"))
 
 
@@ -44,6 +45,16 @@ def test_shipped_atlas_is_fresh_and_complete(name):
     assert len(atlas.direction_names) > 0
     metrics = json.loads((CHECKPOINTS / name / "metrics.json").read_text())
     assert metrics["epochs"] >= 1 and metrics["test"]
+
+
+@pytest.mark.parametrize("name", [n for n in FOUND if (CHECKPOINTS / n / PRIOR_NAME).is_file()])
+def test_a_shipped_latent_prior_is_fresh_and_decodes_to_faces(name):
+    prior = load_latent_prior(CHECKPOINTS / name)  # refuses one fitted to other weights
+    model = load_model(CHECKPOINTS / name)
+    with torch.no_grad():
+        faces = model.decode(prior.sample(4, torch.Generator().manual_seed(0)))
+    assert torch.isfinite(faces).all() and faces.std() > 0.02
+    assert prior.manifest["test_log_density"] > prior.manifest["test_log_density_standard_normal"]
 
 
 @pytest.mark.parametrize("name", FOUND)

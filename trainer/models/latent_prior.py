@@ -49,7 +49,8 @@ class LatentPrior:
         weights = torch.from_numpy(self.weights.astype(np.float64))
         component = torch.multinomial(weights, count, replacement=True, generator=generator)
         noise = torch.randn(count, self.latent_dim, generator=generator) * float(temperature)
-        means, factors = torch.from_numpy(self.means), torch.from_numpy(self.cholesky)
+        means = torch.from_numpy(self.means.astype(np.float32))
+        factors = torch.from_numpy(self.cholesky.astype(np.float32))
         return means[component] + torch.einsum("bij,bj->bi", factors[component], noise)
 
     def save(self, directory: Path) -> None:
