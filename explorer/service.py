@@ -261,7 +261,9 @@ class Explorer:
     def map_options(self, name: str) -> tuple[list[str], list[str]]:
         """Which 2-D maps and which colourings this model's atlas offers."""
         atlas = self.model(name).atlas
-        colourings = ["cluster", "split"] + [k for k, v in atlas.tags.items() if (v != "").any()]
+        # "source" where the atlas mixes data sets (the tagged and the Kaggle anime archives): do they differ?
+        colourings = (["cluster", "split"] + (["source"] if len(np.unique(atlas.source)) > 1 else [])
+                      + [k for k, v in atlas.tags.items() if (v != "").any()])
         return [m for m in ("umap", "tsne", "pca") if m in atlas.maps], colourings
 
     def map_data(self, name: str, map_name: str, colour_by: str) -> dict:
@@ -276,6 +278,7 @@ class Explorer:
             categories = np.array([f"cluster {c}" for c in range(int(codes.max()) + 1)])
         else:
             labels = (np.where(atlas.is_test, "test", "train") if colour_by == "split"
+                      else atlas.source if colour_by == "source"
                       else np.where(atlas.tags[colour_by] == "", UNTAGGED_LABEL, atlas.tags[colour_by]))
             categories, codes = np.unique(labels, return_inverse=True)  # sorted: "(untagged)" first, drawn beneath
         xy = atlas.maps[map_name]

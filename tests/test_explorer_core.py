@@ -207,6 +207,7 @@ def test_service_map_payload_selection_and_placement(explorer_model):
     service = Explorer(explorer_model.directory.parent)
     maps, colourings = service.map_options("tiny")
     assert maps == ["pca"] and {"cluster", "split", "hair", "eyes"} <= set(colourings)
+    assert "source" not in colourings  # one data set: nothing to tell apart
     payload = service.map_data("tiny", "pca", "cluster")
     assert len(payload["x"]) == len(payload["codes"]) == 600
     assert payload["categories"][:3] == ["cluster 0", "cluster 1", "cluster 2"]
@@ -227,3 +228,23 @@ def test_service_map_payload_selection_and_placement(explorer_model):
     assert np.allclose([placed["x"], placed["y"]], [payload["x"][7], payload["y"][7]], atol=0.01)
     assert service.slider_latent("tiny", latent, [0.0] * 16) is not latent
     assert np.allclose(service.slider_latent("tiny", latent, [0.0] * 16), latent)
+
+
+def test_an_atlas_of_two_data_sets_can_be_coloured_by_source(explorer_model, tmp_path):
+    import shutil
+
+    from explorer.service import Explorer
+    from trainer.models.atlas import load_atlas
+
+    folder = tmp_path / "models" / "mixed"
+    shutil.copytree(explorer_model.directory, folder)
+    atlas = load_atlas(folder)
+    atlas.source = np.where(np.arange(len(atlas)) % 3 == 0, "archive-b", atlas.source)
+    atlas.save(folder)
+    service = Explorer(folder.parent)
+    assert "source" in service.map_options("mixed")[1]
+    payload = service.map_data("mixed", "pca", "source")
+    assert payload["categories"] == ["archive-b", "synthetic"]
+    assert [payload["categories"][c] for c in payload["codes"][:4]] == ["archive-b", "synthetic", "synthetic",
+                                                                       "archive-b"]
+    assert len(set(payload["colours"])) == 2
