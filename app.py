@@ -308,7 +308,7 @@ def build_demo() -> gr.Blocks:
             map_info = gr.Markdown(elem_id="map-info")
             selected = gr.Gallery(label="Selected faces", columns=8, height=260, elem_id="selected")
             neighbours = gr.Gallery(label="Nearest neighbours of your uploaded face", columns=8, height=160)
-        with gr.Tab("Samples"):
+        with gr.Tab("Samples") as samples_tab:
             with gr.Row():
                 count = gr.Slider(1, 64, value=16, step=1, label="Faces")
                 # Both choices from the start (an API call meets the built config); a model change narrows them.
@@ -363,8 +363,9 @@ def build_demo() -> gr.Blocks:
         use_a.click(current_latent, [model_name, base, *sliders], start, api_name=False)
         use_b.click(current_latent, [model_name, base, *sliders], end, api_name=False)
         go.click(interpolate_faces, [model_name, start, end, frames, mode], [strip, gif], api_name="interpolate")
-        sample_button.click(sample_faces, [model_name, seed, count, temperature, prior_choice],
-                            [samples, shown_samples], api_name="samples")
+        # Opening the tab or choosing where z comes from draws at once: the two priors compare side by side.
+        gr.on([sample_button.click, prior_choice.input, samples_tab.select], sample_faces,
+              [model_name, seed, count, temperature, prior_choice], [samples, shown_samples], api_name="samples")
         gr.on([model_name.change, demo.load], prior_options, model_name, prior_choice, api_name=False)
         samples.select(load_sample, [model_name, shown_samples], [base, face, *sliders, sample_info], api_name=False)
         model_name.change(evolution_range, model_name, epoch, api_name=False)

@@ -234,18 +234,21 @@ def test_clicking_a_sample_makes_it_the_slider_face(page, served_app):
     page.goto(url, wait_until="load")  # seed 42 and temperature 1 (an earlier test may have opened a link)
     page.locator("#face img").first.wait_for(timeout=30_000)
     model = page.locator("#face img").first.get_attribute("data-model")
-    page.get_by_role("tab", name="Samples").click()
-    page.get_by_role("button", name="Sample", exact=True).click()
+    page.get_by_role("tab", name="Samples").click()  # opening the tab draws them
     page.locator("#samples img").nth(15).wait_for(timeout=30_000)  # 16 faces by default
     page.locator("#samples img").nth(2).click()
     page.locator("#sample-info").get_by_text("Sample 3 is now the slider face").wait_for(timeout=30_000)
     expected = latent_to_token(app.explorer.samples(model, 42, 16, 1.0)[1][2])
     assert page.locator("#face img").first.get_attribute("data-base") == expected
-    # The same from the VAE's fitted prior: the radio offers it for this model, and a click loads that face.
+    # The same from the VAE's fitted prior: the radio offers it for this model and redraws the samples at once.
     page.locator("#prior-choice").get_by_label("fitted prior").check()
-    page.get_by_role("button", name="Sample", exact=True).click()
     page.locator("#samples").get_by_text("seed 42 · sample 2 · fitted prior").wait_for(timeout=30_000)
     page.locator("#samples img").nth(1).click()
     page.locator("#sample-info").get_by_text("Sample 2 is now the slider face").wait_for(timeout=30_000)
     fitted = latent_to_token(app.explorer.samples(model, 42, 16, 1.0, "fitted")[1][1])
     assert page.locator("#face img").first.get_attribute("data-base") == fitted
+    page.locator("#prior-choice").get_by_label("N(0, I)").check()
+    page.locator("#samples").get_by_text("seed 42 · sample 2", exact=True).wait_for(timeout=30_000)
+    page.get_by_label("Seed").fill("7")
+    page.get_by_role("button", name="Sample", exact=True).click()  # a new seed takes the button
+    page.locator("#samples").get_by_text("seed 7 · sample 2", exact=True).wait_for(timeout=30_000)
