@@ -14,6 +14,7 @@ import torch
 from explorer.errors import CheckpointError
 from trainer.models import INVERSION_DIR, ConvVAE, InversionEncoder, load_model
 from trainer.models.atlas import Atlas, load_atlas
+from trainer.models.checkpoint import read_checkpoint_config
 from trainer.models.latent_prior import LatentPrior, has_latent_prior, load_latent_prior
 
 
@@ -39,6 +40,8 @@ class ExplorerModel:
         self.atlas: Atlas = load_atlas(self.directory)
         self.encoder = self._encoder()
         self.is_vae = isinstance(self.model, ConvVAE)
+        # How it was trained (loss, β, …), as config.json records it; empty for folders that predate the record.
+        self.train_config: dict = read_checkpoint_config(self.directory).get("training", {}).get("train_config", {})
 
     def _encoder(self):
         if isinstance(self.model, ConvVAE):

@@ -228,6 +228,9 @@ class Explorer:
         figures = metrics.get("test", {})
         shown = [f"{label} {form.format(figures['test_' + key])}" for key, (label, form) in TEST_FIGURES.items()
                  if isinstance(figures.get("test_" + key), (int, float))]
+        if model.train_config.get("recon_loss") == "gaussian":  # σ-VAE: its −ELBO goes below zero, say why
+            shown = [f"{s} (Gaussian decoder: a density over continuous pixels)" if s.startswith("−ELBO") else s
+                     for s in shown]
         if shown:
             lines.append(("Test split: " if model.is_vae else "Test split, training diagnostics: ") + " · ".join(shown))
         evaluation = metrics.get("evaluation")

@@ -248,3 +248,22 @@ def test_an_atlas_of_two_data_sets_can_be_coloured_by_source(explorer_model, tmp
     assert [payload["categories"][c] for c in payload["codes"][:4]] == ["archive-b", "synthetic", "synthetic",
                                                                        "archive-b"]
     assert len(set(payload["colours"])) == 2
+
+
+def test_the_summary_explains_a_sigma_vae_s_negative_elbo(explorer_model, tmp_path):
+    import json
+    import shutil
+
+    from explorer.service import Explorer
+
+    folder = tmp_path / "models" / "sigma"
+    shutil.copytree(explorer_model.directory, folder)
+    assert "continuous pixels" not in Explorer(folder.parent).summary("sigma")  # BCE: a discrete likelihood
+    meta = json.loads((folder / "config.json").read_text())
+    meta["training"]["train_config"]["recon_loss"] = "gaussian"
+    (folder / "config.json").write_text(json.dumps(meta))
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["test"]["test_neg_elbo_nats"] = -10621.0  # as the shipped σ-VAE measures it
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    text = Explorer(folder.parent).summary("sigma")
+    assert "−ELBO -10621.0 nats (Gaussian decoder: a density over continuous pixels)" in text
