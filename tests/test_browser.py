@@ -168,15 +168,18 @@ def test_clicking_a_point_loads_its_latent(page):
     page.locator("#map-info").get_by_text(expected).wait_for(timeout=30_000)
 
 
-def test_lasso_selection_fills_the_gallery(page):
-    view = open_map(page)
-    box = view.bounding_box()
-    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["height"] / 5
+def draw_lasso(page, box: dict, fraction: float) -> None:
+    """Drag a square lasso around the middle of ``box``, its half-side ``fraction`` of the box's height."""
+    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["height"] * fraction
     page.mouse.move(cx - r, cy - r)
     page.mouse.down()
     for x, y in ((cx + r, cy - r), (cx + r, cy + r), (cx - r, cy + r), (cx - r, cy - r)):
         page.mouse.move(x, y, steps=6)
     page.mouse.up()
+
+
+def test_lasso_selection_fills_the_gallery(page):
+    draw_lasso(page, open_map(page).bounding_box(), 1 / 5)
     page.locator("#map-info").get_by_text("faces selected").wait_for(timeout=30_000)
     assert page.locator("#selected img").count() > 0
 

@@ -2,7 +2,6 @@
 changes the face, and a lasso on the map shows the selected faces, one of which loads into the sliders."""
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
 from app_fixtures import free_port  # noqa: E402
-from test_browser import ARGS, CHROMIUM  # noqa: E402
+from test_browser import ARGS, CHROMIUM, draw_lasso  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,57 +38,54 @@ def streamlit_url(tiny_models):
     server.wait(timeout=30)
 
 
-def test_streamlit_page_loads_and_a_slider_drag_changes_the_face(streamlit_url):
+@pytest.fixture
+def page(streamlit_url):
+    """The Streamlit app in headless Chromium, its slider face drawn."""
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(streamlit_url, wait_until="load")
-        face = page.locator("[data-testid='stImage']", has_text="sliders make").locator("img")
-        face.wait_for(timeout=60_000)
-        before = face.get_attribute("src")
-        # [0] is the temperature slider; [1] the first latent direction, its thumb in the middle (value 0).
-        track = page.locator("[data-testid='stSlider'] [role='group'] > div").nth(1)
-        box = track.bounding_box()
-        middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(middle_x, middle_y)
-        page.mouse.down()
-        page.mouse.move(middle_x + box["width"] * 0.3, middle_y, steps=10)
-        page.mouse.up()
-        page.wait_for_function(
-            "(old) => { const box = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
-            ".find(e => e.innerText.includes('sliders make')); const img = box && box.querySelector('img');"
-            " return img && img.src !== old; }", arg=before, timeout=60_000)
-        assert float(page.locator("[data-testid='stSlider'] input[type=range]").nth(1).input_value()) > 0.5
+        slider_face(page).wait_for(timeout=60_000)
+        yield page
         browser.close()
 
 
-def test_a_lasso_on_the_map_shows_the_faces_and_loads_one_into_the_sliders(streamlit_url):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(streamlit_url, wait_until="load")
-        face = page.locator("[data-testid='stImage']", has_text="sliders make").locator("img")
-        face.wait_for(timeout=60_000)
-        before = face.get_attribute("src")
-        page.get_by_role("tab", name="Map").click()
-        chart = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
-        chart.wait_for(timeout=60_000)
-        chart.scroll_into_view_if_needed()
-        box = chart.bounding_box()
-        cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["height"] / 4
-        page.mouse.move(cx - r, cy - r)
-        page.mouse.down()
-        for x, y in ((cx + r, cy - r), (cx + r, cy + r), (cx - r, cy + r), (cx - r, cy - r)):
-            page.mouse.move(x, y, steps=6)
-        page.mouse.up()
-        page.get_by_text("selected", exact=False).first.wait_for(timeout=60_000)
-        gallery = page.locator("[data-testid='stImage']", has_text="synthetic/")
-        gallery.first.wait_for(timeout=60_000)
-        first_label = gallery.first.inner_text().split()[0]  # captions in selection order
-        page.get_by_role("button", name="Load the first selected face into the sliders").click()
-        page.get_by_text(f"Loaded {first_label}").wait_for(timeout=60_000)
-        page.wait_for_function(
-            "(old) => { const box = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
-            ".find(e => e.innerText.includes('sliders make')); const img = box && box.querySelector('img');"
-            " return img && img.src !== old; }", arg=before, timeout=60_000)
-        browser.close()
+def slider_face(page):
+    return page.locator("[data-testid='stImage']", has_text="sliders make").locator("img")
+
+
+def wait_for_a_new_slider_face(page, before: str) -> None:
+    page.wait_for_function(
+        "(old) => { const box = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+        ".find(e => e.innerText.includes('sliders make')); const img = box && box.querySelector('img');"
+        " return img && img.src !== old; }", arg=before, timeout=60_000)
+
+
+def test_streamlit_page_loads_and_a_slider_drag_changes_the_face(page):
+    before = slider_face(page).get_attribute("src")
+    # [0] is the temperature slider; [1] the first latent direction, its thumb in the middle (value 0).
+    track = page.locator("[data-testid='stSlider'] [role='group'] > div").nth(1)
+    box = track.bounding_box()
+    middle_x, middle_y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(middle_x, middle_y)
+    page.mouse.down()
+    page.mouse.move(middle_x + box["width"] * 0.3, middle_y, steps=10)
+    page.mouse.up()
+    wait_for_a_new_slider_face(page, before)
+    assert float(page.locator("[data-testid='stSlider'] input[type=range]").nth(1).input_value()) > 0.5
+
+
+def test_a_lasso_on_the_map_shows_the_faces_and_loads_one_into_the_sliders(page):
+    before = slider_face(page).get_attribute("src")
+    page.get_by_role("tab", name="Map").click()
+    chart = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
+    chart.wait_for(timeout=60_000)
+    chart.scroll_into_view_if_needed()
+    draw_lasso(page, chart.bounding_box(), 1 / 4)
+    page.get_by_text("selected", exact=False).first.wait_for(timeout=60_000)
+    gallery = page.locator("[data-testid='stImage']", has_text="synthetic/")
+    gallery.first.wait_for(timeout=60_000)
+    first_label = gallery.first.inner_text().split()[0]  # captions in selection order
+    page.get_by_role("button", name="Load the first selected face into the sliders").click()
+    page.get_by_text(f"Loaded {first_label}").wait_for(timeout=60_000)
+    wait_for_a_new_slider_face(page, before)
