@@ -222,7 +222,10 @@ class Explorer:
         """Markdown for the model page: what it is and its figures, each named with its unit."""
         model = self.model(name)
         metrics = model.metrics
-        lines = [f"**{name}** · {'VAE' if model.is_vae else 'DCGAN'} · latent {model.latent_dim} · "
+        kind = "DCGAN" if not model.is_vae else (
+            "VAE-GAN (a VAE whose decoder also learned against a discriminator)"
+            if model.train_config.get("adversarial_weight") else "VAE")
+        lines = [f"**{name}** · {kind} · latent {model.latent_dim} · "
                  f"{model.image_size}×{model.image_size} · {metrics.get('epochs', '?')} epochs · "
                  f"{len(model.atlas):,} encoded images"]
         figures = metrics.get("test", {})

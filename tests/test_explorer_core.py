@@ -250,7 +250,7 @@ def test_an_atlas_of_two_data_sets_can_be_coloured_by_source(explorer_model, tmp
     assert len(set(payload["colours"])) == 2
 
 
-def test_the_summary_explains_a_sigma_vae_s_negative_elbo(explorer_model, tmp_path):
+def test_the_summary_explains_a_sigma_vae_s_negative_elbo_and_names_a_vae_gan(explorer_model, tmp_path):
     import json
     import shutil
 
@@ -267,3 +267,7 @@ def test_the_summary_explains_a_sigma_vae_s_negative_elbo(explorer_model, tmp_pa
     (folder / "metrics.json").write_text(json.dumps(metrics))
     text = Explorer(folder.parent).summary("sigma")
     assert "−ELBO -10621.0 nats (Gaussian decoder: a density over continuous pixels)" in text
+    assert "· VAE ·" in text and "VAE-GAN" not in text
+    meta["training"]["train_config"]["adversarial_weight"] = 0.5  # fine-tuned with --adversarial-weight
+    (folder / "config.json").write_text(json.dumps(meta))
+    assert "· VAE-GAN (a VAE whose decoder also learned against a discriminator) ·" in Explorer(folder.parent).summary("sigma")

@@ -33,6 +33,9 @@ class TrainConfig:
     # DCGAN: also keep an exponential moving average of G's weights, which the samples and the export use
     # (0: off). Averaging smooths the generator's step-to-step oscillation (Yazici et al. 2019).
     ema_decay: float = 0.0
+    # VAE: weight of an adversarial term on the decoder's faces (VAE-GAN; 0: off), scaled each step by the
+    # ratio of gradient norms at the decoder's last layer (trainer/adversarial.py). Typical: 0.1–1.
+    adversarial_weight: float = 0.0
 
     def __post_init__(self):
         checks = [
@@ -53,6 +56,9 @@ class TrainConfig:
             (1 <= self.sample_count <= 256, "sample_count must be 1..256"),
             (0 <= self.ema_decay < 1, "ema_decay must lie in [0, 1)"),
             (self.ema_decay == 0 or self.model == "dcgan", "ema_decay is for the DCGAN's generator"),
+            (self.adversarial_weight >= 0, "adversarial_weight must be >= 0"),
+            (self.adversarial_weight == 0 or self.model == "vae",
+             "adversarial_weight is for the VAE's decoder (the DCGAN is adversarial already)"),
         ]
         for ok, message in checks:
             if not ok:

@@ -64,7 +64,11 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
                       "summed over pixels" if train["recon_loss"] == "gaussian"
                       else f"{train['recon_loss'].upper()} ({train['recon_reduction']} over pixels)")
         loss = (f"{likelihood} + β·KL, β = {train['beta_kl']:.4g}"
-                + (f", annealed from 0 over {train['kl_anneal_epochs']} epochs" if train["kl_anneal_epochs"] else ""))
+                + (f", annealed from 0 over {train['kl_anneal_epochs']} epochs" if train["kl_anneal_epochs"] else "")
+                + (f"; + an adversarial term on the decoder (VAE-GAN, Larsen et al. 2016: the DCGAN discriminator "
+                   f"on reconstructions and prior samples, −log D(x̂)) weighted {train['adversarial_weight']:.3g} × "
+                   f"the ratio of gradient norms at the decoder's last layer (Esser et al. 2021)"
+                   if train.get("adversarial_weight") else ""))
     else:
         loss = "non-saturating BCE (D: −log D(x) − log(1 − D(G(z))), G: −log D(G(z)))"
     figure_rows = "\n".join(f"| {k.removeprefix('test_').replace('_', ' ')} | {_fmt(v)} |"

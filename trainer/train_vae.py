@@ -1,10 +1,12 @@
-"""The VAE training loop (seed 000; seed 003's BCE, KL annealing and β-VAE through the config)."""
+"""The VAE training loop (seed 000; seed 003's BCE, KL annealing and β-VAE through the config; a VAE-GAN's
+adversarial term on the decoder with ``adversarial_weight``)."""
 
 from __future__ import annotations
 
 import torch
 from tqdm import tqdm
 
+from trainer.adversarial import DecoderCritic, adaptive_weight, last_decoder_weight
 from trainer.data import eval_batches
 from trainer.losses import annealed_beta, reconstruction_loss, vae_loss
 from trainer.models import ConvVAE
@@ -20,14 +22,22 @@ def train_vae(session: Session) -> dict:
     optimizer = torch.optim.Adam(vae.parameters(), lr=cfg.learning_rate, betas=(cfg.adam_beta1, cfg.adam_beta2))
     if session.optimizer_states:
         optimizer.load_state_dict(session.optimizer_states["vae"])
+    critic = None
+    if cfg.adversarial_weight:
+        if runtime.distributed:
+            raise ValueError("--adversarial-weight trains on one process: run it without torchrun")
+        critic = DecoderCritic(vae.config, runtime.device, runtime.channels_last, cfg.learning_rate,
+                               (cfg.adam_beta1, cfg.adam_beta2), session.optimizer_states)
     fixed_z = session.fixed_latent(vae.latent_dim)
     session.save_epoch_zero_samples(session.decode_fixed(fixed_z))
     row: dict = {}
+    adversarial_keys = ("d_loss", "d_real", "d_fake", "g_adv", "adv_weight") if critic else ()
 
     for epoch in range(session.start_epoch, cfg.epochs):
         batches = session.epoch_batches(epoch, value_range=(0.0, 1.0))
         noise = noise_generator(runtime, cfg.seed, epoch)
-        meter, sums = Throughput(runtime.device), {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+        meter = Throughput(runtime.device)
+        sums = {key: 0.0 for key in ("loss", "recon", "kl", *adversarial_keys)}
         bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
         steps = 0
@@ -37,6 +47,10 @@ def train_vae(session: Session) -> dict:
                 recon, mu, logvar = model(x, generator=noise)
             loss, recon_term, kl_term = vae_loss(recon, x, mu, logvar, beta=beta, kind=cfg.recon_loss,
                                                  reduction=cfg.recon_reduction)
+            if critic is not None:
+                loss, values = adversarial_step(vae, critic, x, recon, loss, recon_term, session, noise)
+                for key, value in values.items():
+                    sums[key] += value
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -49,7 +63,8 @@ def train_vae(session: Session) -> dict:
                 sums[key] += value.item()
             if step % 10 == 0:
                 bar.set_postfix(loss=f"{loss.item():.4f}", recon=f"{recon_term.item():.4f}",
-                                kl=f"{kl_term.item():.1f}", beta=f"{beta:.3g}")
+                                kl=f"{kl_term.item():.1f}", beta=f"{beta:.3g}",
+                                **({"d": f"{values['d_loss']:.3f}"} if critic else {}))
             if session.reached_max_steps():
                 break
         bar.close()
@@ -62,12 +77,29 @@ def train_vae(session: Session) -> dict:
         row.update(evaluate_vae(vae, session, beta=annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs)))
         row.update({"beta": annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs),
                     "images_per_s": round(speed, 1) if speed else ""})
-        session.finish_epoch(epoch, row, {"vae": optimizer}, session.decode_fixed(fixed_z),
-                             reconstruction_pairs(vae, session), curves=["loss", "recon", "kl"])
+        states = {"vae": optimizer, **(critic.states() if critic else {})}
+        session.finish_epoch(epoch, row, states, session.decode_fixed(fixed_z),
+                             reconstruction_pairs(vae, session),
+                             curves=["loss", "recon", "kl", *(["d_loss", "g_adv"] if critic else [])])
         if session.reached_max_steps():
             break
     # The trivial predictor the reconstructions must beat, recorded beside the final figures.
     return session.finish({**row, "mean_image_test_mse": mean_image_mse(session)})
+
+
+def adversarial_step(vae: ConvVAE, critic: DecoderCritic, x: torch.Tensor, recon: torch.Tensor,
+                     loss: torch.Tensor, recon_term: torch.Tensor, session: Session, noise: torch.Generator):
+    """VAE-GAN: update D on real faces against reconstructions and prior samples, then add the decoder's
+    adversarial loss to the VAE's, weighted adaptively. Returns (the VAE's total loss, figures to log)."""
+    cfg, runtime = session.train, session.runtime
+    z_prior = torch.randn(max(len(x) // 2, 2), vae.latent_dim, generator=noise, device=runtime.device)
+    with runtime.autocast():
+        fakes = torch.cat([recon, vae.decode(z_prior).to(recon.dtype)])
+    d_loss, d_real, d_fake = critic.update(x, fakes, runtime.autocast)
+    g_adv = critic.generator_term(fakes, runtime.autocast)
+    weight = cfg.adversarial_weight * adaptive_weight(recon_term, g_adv, last_decoder_weight(vae.decoder))
+    return loss + weight * g_adv, {"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake,
+                                   "g_adv": g_adv.item(), "adv_weight": weight.item()}
 
 
 @torch.no_grad()
