@@ -111,7 +111,7 @@ def test_dcgan_trains_and_writes_its_checkpoint(tmp_path):
 
 
 def test_dcgan_generator_average_resumes_exactly_and_is_what_export_ships(tmp_path):
-    from trainer.ema import averaged_generator_weights
+    from trainer.ema import averaged_generator_weights, recalibrate_batchnorm
     from trainer.run_dir import RunDir
 
     args = ("--preset", "dcgan-tiny", "--data", "synthetic:300")
@@ -129,8 +129,17 @@ def test_dcgan_generator_average_resumes_exactly_and_is_what_export_ships(tmp_pa
     shipped = tmp_path / "shipped"
     assert main(["export", "--run", str(tmp_path / "straight"), "--out", str(shipped), "--dtype", "float32"]) == 0
     exported = load_file(shipped / "model.safetensors")
-    assert all(torch.equal(exported[f"generator.{k}"], v.float()) for k, v in straight.items() if v.is_floating_point())
+    parameters = {name for name, _ in DCGAN.from_pretrained(shipped).generator.named_parameters()}
+    assert all(torch.equal(exported[f"generator.{k}"], straight[k]) for k in parameters)
+    # BatchNorm's statistics are measured afresh for the averaged weights, not the average of the statistics
+    gan = DCGAN.from_pretrained(shipped)
+    gan.generator.load_state_dict(straight)
+    assert recalibrate_batchnorm(gan.generator, gan.latent_dim) == 25_600
+    statistics = [k for k in straight if k.endswith(("running_mean", "running_var"))]
+    assert statistics and all(torch.allclose(exported[f"generator.{k}"], gan.generator.state_dict()[k]) for k in statistics)
+    assert not all(torch.allclose(exported[f"generator.{k}"], straight[k]) for k in statistics)
     assert "moving average of G" in json.loads((shipped / "config.json").read_text())["generator_weights"]
+    assert "re-measured on 25,600 draws" in json.loads((shipped / "config.json").read_text())["generator_weights"]
     assert "- generator: exponential moving average" in (shipped / "MODEL_CARD.md").read_text()
 
 

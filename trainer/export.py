@@ -18,7 +18,7 @@ import torch
 
 from trainer import artifacts
 from trainer.atomic import atomic_write_json, atomic_write_text
-from trainer.ema import averaged_generator_weights
+from trainer.ema import averaged_generator_weights, recalibrate_batchnorm
 from trainer.export_card import model_card
 from trainer.models import INVERSION_DIR, load_model, read_checkpoint_config
 from trainer.models.atlas import ATLAS_NAME, MANIFEST_NAME
@@ -66,6 +66,7 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     average = averaged_generator_weights(run.load_training_state(checkpoint))
     if average is not None:  # the DCGAN kept a weight average of G: that is the generator to ship
         model.generator.load_state_dict(average[0])
+        recalibrated = recalibrate_batchnorm(model.generator, model.latent_dim)
     run_config = run.load_run_config()
     figures = final_metrics(run)
     out = Path(out)
@@ -82,7 +83,8 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
         since = (", in the last run, which started from the average the run before shipped"
                  if extra["training"].get("continued_from") else "")
         extra["generator_weights"] = f"exponential moving average of G's weights over training (decay {decay}, " \
-                                     f"{average[1]:,} updates{since}), not the last step's G"
+                                     f"{average[1]:,} updates{since}), not the last step's G; BatchNorm " \
+                                     f"statistics re-measured on {recalibrated:,} draws z ~ N(0, I)"
     old_weights = sha256_of_file(out / WEIGHTS_NAME) if (out / WEIGHTS_NAME).is_file() else None
     old_metrics = _json(out / "metrics.json")
     old_evaluation = old_metrics.get("evaluation")
