@@ -36,6 +36,9 @@ class TrainConfig:
     # VAE: weight of an adversarial term on the decoder's faces (VAE-GAN; 0: off), scaled each step by the
     # ratio of gradient norms at the decoder's last layer (trainer/adversarial.py). Typical: 0.1–1.
     adversarial_weight: float = 0.0
+    # DCGAN and VAE-GAN: weight γ of the R1 penalty γ/2·‖∇ₓD(x)‖² on real images (Mescheder et al. 2018; 0: off).
+    # Typical: 0.1–10. It keeps the discriminator from saturating; one process only (double backward).
+    r1_gamma: float = 0.0
 
     def __post_init__(self):
         checks = [
@@ -59,6 +62,9 @@ class TrainConfig:
             (self.adversarial_weight >= 0, "adversarial_weight must be >= 0"),
             (self.adversarial_weight == 0 or self.model == "vae",
              "adversarial_weight is for the VAE's decoder (the DCGAN is adversarial already)"),
+            (self.r1_gamma >= 0, "r1_gamma must be >= 0"),
+            (self.r1_gamma == 0 or self.model == "dcgan" or self.adversarial_weight > 0,
+             "r1_gamma regularises a discriminator: a VAE has one only with --adversarial-weight"),
         ]
         for ok, message in checks:
             if not ok:

@@ -71,6 +71,9 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
                    if train.get("adversarial_weight") else ""))
     else:
         loss = "non-saturating BCE (D: −log D(x) − log(1 − D(G(z))), G: −log D(G(z)))"
+    if train.get("r1_gamma"):
+        loss += (f"; the discriminator's R1 penalty γ/2·‖∇ₓD(x)‖² on real faces, γ = {train['r1_gamma']:.3g} "
+                 f"(Mescheder et al. 2018)")
     figure_rows = "\n".join(f"| {k.removeprefix('test_').replace('_', ' ')} | {_fmt(v)} |"
                             for k, v in metrics["test"].items())
     curve = ", ".join(f"{r['epoch']}: {float(r['test_loss']):.4g}" for r in history

@@ -73,6 +73,16 @@ def d_loss_fake(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits.float(), torch.zeros_like(fake_logits, dtype=torch.float))
 
 
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder, Geiger & Nowozin 2018, "Which Training Methods for GANs do actually Converge?", eq. 9):
+    the squared norm of D's gradient at real images, ‖∇ₓ D(x)‖², batch mean; the caller weighs it by γ/2.
+    ``real`` must have required grad before D saw it. The graph is kept, so D's weights learn from it: a
+    discriminator flat around the real faces cannot saturate on them, which is what kept pushing the VAE-GAN's
+    D(real) to 0.999."""
+    gradient, = torch.autograd.grad(real_logits.float().sum(), real, create_graph=True)
+    return gradient.float().pow(2).flatten(1).sum(1).mean()
+
+
 def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Discriminator BCE, both halves: −log D(x) − log(1 − D(G(z)))."""
     return d_loss_real(real_logits) + d_loss_fake(fake_logits)

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from trainer.data import eval_batches
 from trainer.ema import STATE_KEY, generator_average
-from trainer.losses import d_loss_fake, d_loss_real, g_loss
+from trainer.losses import d_loss_fake, d_loss_real, g_loss, r1_penalty
 from trainer.models import DCGAN
 from trainer.runtime import noise_generator
 from trainer.session import Session
@@ -29,6 +29,9 @@ def train_dcgan(session: Session) -> dict:
     average = (generator_average(gan.generator, cfg.ema_decay, session.optimizer_states.get(STATE_KEY))
                if cfg.ema_decay else None)
     shown = average.module if average is not None else None  # what the sample grids draw with
+    if cfg.r1_gamma and runtime.distributed:
+        # R1 differentiates D's gradient (double backward), which DistributedDataParallel does not support.
+        raise ValueError("--r1-gamma trains on one process: run it without torchrun")
     fixed_z = session.fixed_latent(gan.latent_dim)
     session.save_epoch_zero_samples(session.decode_fixed(fixed_z))
     row: dict = {}
@@ -37,7 +40,7 @@ def train_dcgan(session: Session) -> dict:
         batches = session.epoch_batches(epoch, value_range=(-1.0, 1.0))
         noise = noise_generator(runtime, cfg.seed, epoch)
         meter = Throughput(runtime.device)
-        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
+        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0, **({"r1": 0.0} if cfg.r1_gamma else {})}
         bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
         steps = 0
@@ -50,10 +53,12 @@ def train_dcgan(session: Session) -> dict:
             # backward skips its all-reduce and the second reduces the summed gradient.
             sync_later = discriminator.no_sync() if runtime.distributed else contextlib.nullcontext()
             with sync_later:
+                real.requires_grad_(cfg.r1_gamma > 0)  # a fresh batch tensor: R1 needs ∇ₓ D(x)
                 with runtime.autocast():
                     real_logits = discriminator(real)
                 loss_real = d_loss_real(real_logits)
-                loss_real.backward()
+                penalty = r1_penalty(real_logits, real) if cfg.r1_gamma else None
+                (loss_real if penalty is None else loss_real + cfg.r1_gamma / 2 * penalty).backward()
             with runtime.autocast():
                 fake = generator(z)
                 fake_logits = discriminator(fake.detach())
@@ -77,7 +82,8 @@ def train_dcgan(session: Session) -> dict:
             bar.update(len(real) * runtime.world_size)
             values = {"d_loss": (loss_real + loss_fake).item(), "g_loss": loss_g.item(),
                       "d_real": torch.sigmoid(real_logits.float()).mean().item(),
-                      "d_fake": torch.sigmoid(fake_logits.float()).mean().item()}
+                      "d_fake": torch.sigmoid(fake_logits.float()).mean().item(),
+                      **({"r1": penalty.item()} if penalty is not None else {})}
             for key, value in values.items():
                 sums[key] += value
             if step % 10 == 0:

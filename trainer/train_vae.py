@@ -27,11 +27,12 @@ def train_vae(session: Session) -> dict:
         if runtime.distributed:
             raise ValueError("--adversarial-weight trains on one process: run it without torchrun")
         critic = DecoderCritic(vae.config, runtime.device, runtime.channels_last, cfg.learning_rate,
-                               (cfg.adam_beta1, cfg.adam_beta2), session.optimizer_states)
+                               (cfg.adam_beta1, cfg.adam_beta2), session.optimizer_states, cfg.r1_gamma)
     fixed_z = session.fixed_latent(vae.latent_dim)
     session.save_epoch_zero_samples(session.decode_fixed(fixed_z))
     row: dict = {}
-    adversarial_keys = ("d_loss", "d_real", "d_fake", "g_adv", "adv_weight") if critic else ()
+    adversarial_keys = (("d_loss", "d_real", "d_fake", "g_adv", "adv_weight", *(("r1",) if cfg.r1_gamma else ()))
+                        if critic else ())
 
     for epoch in range(session.start_epoch, cfg.epochs):
         batches = session.epoch_batches(epoch, value_range=(0.0, 1.0))
@@ -95,11 +96,11 @@ def adversarial_step(vae: ConvVAE, critic: DecoderCritic, x: torch.Tensor, recon
     z_prior = torch.randn(max(len(x) // 2, 2), vae.latent_dim, generator=noise, device=runtime.device)
     with runtime.autocast():
         fakes = torch.cat([recon, vae.decode(z_prior).to(recon.dtype)])
-    d_loss, d_real, d_fake = critic.update(x, fakes, runtime.autocast)
+    d_loss, d_real, d_fake, r1 = critic.update(x, fakes, runtime.autocast)
     g_adv = critic.generator_term(fakes, runtime.autocast)
     weight = cfg.adversarial_weight * adaptive_weight(recon_term, g_adv, last_decoder_weight(vae.decoder))
-    return loss + weight * g_adv, {"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake,
-                                   "g_adv": g_adv.item(), "adv_weight": weight.item()}
+    values = {"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, "g_adv": g_adv.item(), "adv_weight": weight.item()}
+    return loss + weight * g_adv, {**values, **({"r1": r1} if cfg.r1_gamma else {})}
 
 
 @torch.no_grad()
