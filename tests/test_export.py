@@ -3,11 +3,15 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
+from trainer import artifacts
 from trainer.cli import main
-from trainer.models import ConvVAE
+from trainer.models import ConvVAE, load_model
+from trainer.session import fixed_latent
 from trainer.models.atlas import load_atlas
 
 
@@ -40,6 +44,20 @@ def test_export_writes_a_complete_folder_without_dataset_images(run, tmp_path):
     trained, loaded = ConvVAE.from_pretrained(run / "checkpoint"), ConvVAE.from_pretrained(shipped)
     z = torch.randn(3, 16)
     assert (trained.decode(z) - loaded.decode(z)).abs().max() < 0.01
+
+
+def test_exported_samples_are_drawn_by_the_stored_weights(tmp_path):
+    run, shipped = tmp_path / "run", tmp_path / "dcgan-tiny"
+    assert main(["train", "--preset", "dcgan-tiny", "--data", "synthetic:300", "--epochs", "2", "--out", str(run),
+                 "--no-cache"]) == 0
+    assert main(["export", "--run", str(run), "--out", str(shipped)]) == 0
+    model = load_model(shipped)
+    with torch.no_grad():
+        expected = artifacts.grid_image(model.decode(fixed_latent(0, 16, model.latent_dim)))
+    pixels = np.asarray(Image.open(shipped / "samples.png"))
+    assert np.array_equal(pixels, np.asarray(expected))
+    # The run's last grid had the average's averaged BatchNorm statistics; the shipped generator re-measured them.
+    assert not np.array_equal(pixels, np.asarray(Image.open(run / "samples/epoch_002.png")))
 
 
 def test_export_refuses_to_replace_a_better_model_and_drops_a_stale_atlas(run, tmp_path, capsys):

@@ -24,6 +24,7 @@ from trainer.models import INVERSION_DIR, load_model, read_checkpoint_config
 from trainer.models.atlas import ATLAS_NAME, MANIFEST_NAME
 from trainer.models.checkpoint import WEIGHTS_NAME, CheckpointError, sha256_of_file
 from trainer.run_dir import RunDir
+from trainer.session import fixed_latent
 
 log = logging.getLogger("trainer")
 DTYPES = {"float16": torch.float16, "float32": torch.float32}
@@ -94,7 +95,8 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
         for stale in (ATLAS_NAME, MANIFEST_NAME):
             (out / stale).unlink(missing_ok=True)
         shutil.rmtree(out / INVERSION_DIR, ignore_errors=True)
-    storage_error = decode_difference(model, load_model(out))
+    shipped = load_model(out)
+    storage_error = decode_difference(model, shipped)
 
     epochs = len(list(run.samples.glob("epoch_*.png")))
     cell = model.config.image_size
@@ -104,8 +106,12 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
         "cell_size": cell, "padding": 2, "samples_per_row": 8,
         "about": "row i holds the first 8 fixed-latent samples after epoch rows[i] (0 = untrained)",
     })
-    last_grid = sorted(run.samples.glob("epoch_*.png"))[-1]
-    shutil.copyfile(last_grid, out / "samples.png")
+    # Drawn again rather than copied from the run's last grid: the stored weights are what people get (fp16,
+    # and for a DCGAN the average with its BatchNorm statistics re-measured, which the run's grids never had).
+    train = run_config["train"]
+    with torch.no_grad():
+        samples = shipped.decode(fixed_latent(train["seed"], train["sample_count"], shipped.latent_dim))
+    artifacts.save_png(artifacts.grid_image(samples), out / "samples.png")
     for name in ("loss_curves.png",):
         if (run.root / name).is_file():
             shutil.copyfile(run.root / name, out / name)

@@ -120,8 +120,9 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         + (" A Gaussian likelihood is a density over continuous pixels, so its −log-likelihood (and the loss) "
            "goes below zero as σ shrinks." if is_vae and train["recon_loss"] == "gaussian" else ""),
         "",
-        "Files: `samples.png` (final fixed-latent samples), `evolution.png` (the same latents after every epoch, "
-        "rows listed in `evolution.json`), `loss_curves.png`, `training_metrics.csv`, `atlas.npz` + `atlas.json` "
+        "Files: `samples.png` (the run's fixed latents decoded by the stored weights), `evolution.png` (the same "
+        "latents after every epoch, as training drew them; rows listed in `evolution.json`), `loss_curves.png`, "
+        "`training_metrics.csv`, `atlas.npz` + `atlas.json` "
         "(the encoded dataset, made by `python -m trainer embed`)"
         + (", `latent_prior.safetensors` (the Gaussian mixture fitted to the training codes, made by the same "
            "command)." if is_vae else "."),

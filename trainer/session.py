@@ -23,6 +23,12 @@ from trainer.runtime import Runtime, gather_checksums, start_runtime
 log = logging.getLogger("trainer")
 
 
+def fixed_latent(seed: int, count: int, latent_dim: int) -> torch.Tensor:
+    """The same z for every epoch of a run (seed 000's "evolution across epochs"; dcgan's fixed_noise), and
+    for the sample grid ``export`` draws from the stored weights."""
+    return torch.randn(count, latent_dim, generator=torch.Generator().manual_seed(seed))
+
+
 @dataclass
 class Session:
     preset: str
@@ -58,9 +64,7 @@ class Session:
         )
 
     def fixed_latent(self, latent_dim: int) -> torch.Tensor:
-        """The same z for every epoch of a run (seed 000's "evolution across epochs"; dcgan's fixed_noise)."""
-        generator = torch.Generator().manual_seed(self.train.seed)
-        return torch.randn(self.train.sample_count, latent_dim, generator=generator).to(self.runtime.device)
+        return fixed_latent(self.train.seed, self.train.sample_count, latent_dim).to(self.runtime.device)
 
     @torch.no_grad()
     def decode_fixed(self, z: torch.Tensor, generator: torch.nn.Module | None = None) -> torch.Tensor:
