@@ -62,8 +62,7 @@ class DecoderCritic:
     """The discriminator and its Adam, with the two halves of a VAE-GAN step (DCGAN's order: D, then the VAE)."""
 
     def __init__(self, config: VAEConfig, device: torch.device, channels_last: bool, learning_rate: float,
-                 betas: tuple[float, float], saved: dict, r1_gamma: float = 0.0):
-        self.r1_gamma = r1_gamma
+                 betas: tuple[float, float], saved: dict):
         self.discriminator = vae_discriminator(config, saved.get(STATE_KEY)).to(device).train()
         if channels_last:
             self.discriminator = self.discriminator.to(memory_format=torch.channels_last)
@@ -75,24 +74,26 @@ class DecoderCritic:
         """What ``training_state.pt`` keeps to resume: anything with a ``state_dict()``."""
         return {STATE_KEY: self.discriminator, OPTIMIZER_KEY: self.optimizer}
 
-    def update(self, real: torch.Tensor, fakes: torch.Tensor, autocast) -> tuple[float, float, float, float]:
+    def update(self, real: torch.Tensor, fakes: torch.Tensor, autocast,
+               r1_weight: float = 0.0) -> tuple[float, float, float, float | None]:
         """One discriminator step on real faces and (detached) decoded ones, each batch through D on its
-        own (BatchNorm sees one kind at a time, as in DCGAN), with the R1 penalty on the real half when
-        ``r1_gamma`` is set. Returns (loss, mean D(real), mean D(fake), ‖∇ₓD(x)‖² or 0 when R1 is off)."""
+        own (BatchNorm sees one kind at a time, as in DCGAN), with the R1 penalty on the real half weighted
+        ``r1_weight`` (γ/2, see ``lazy_r1_weight``) when that is not 0. Returns (loss, mean D(real), mean
+        D(fake), ‖∇ₓD(x)‖², or None on a step without R1)."""
         self.optimizer.zero_grad(set_to_none=True)
-        real = to_discriminator_range(real).detach().requires_grad_(self.r1_gamma > 0)
+        real = to_discriminator_range(real).detach().requires_grad_(r1_weight > 0)
         with autocast():
             real_logits = self.discriminator(real)
         loss_real = d_loss_real(real_logits)
-        penalty = r1_penalty(real_logits, real) if self.r1_gamma else torch.zeros(())
-        (loss_real + self.r1_gamma / 2 * penalty).backward()
+        penalty = r1_penalty(real_logits, real) if r1_weight else None
+        (loss_real if penalty is None else loss_real + r1_weight * penalty).backward()
         with autocast():
             fake_logits = self.discriminator(to_discriminator_range(fakes.detach()))
         loss_fake = d_loss_fake(fake_logits)
         loss_fake.backward()
         self.optimizer.step()
         return ((loss_real + loss_fake).item(), torch.sigmoid(real_logits.float()).mean().item(),
-                torch.sigmoid(fake_logits.float()).mean().item(), penalty.item())
+                torch.sigmoid(fake_logits.float()).mean().item(), None if penalty is None else penalty.item())
 
     def generator_term(self, fakes: torch.Tensor, autocast) -> torch.Tensor:
         """The decoder's non-saturating loss −log D(x̂); D's own weights get no gradient from it."""

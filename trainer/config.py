@@ -39,6 +39,9 @@ class TrainConfig:
     # DCGAN and VAE-GAN: weight γ of the R1 penalty γ/2·‖∇ₓD(x)‖² on real images (Mescheder et al. 2018; 0: off).
     # Typical: 0.1–10. It keeps the discriminator from saturating; one process only (double backward).
     r1_gamma: float = 0.0
+    # Apply R1 only every r1_interval-th step, weighted r1_interval times (lazy regularisation, StyleGAN2; 1: every
+    # step). 16 keeps R1's effect for a sliver of its cost.
+    r1_interval: int = 1
 
     def __post_init__(self):
         checks = [
@@ -65,6 +68,8 @@ class TrainConfig:
             (self.r1_gamma >= 0, "r1_gamma must be >= 0"),
             (self.r1_gamma == 0 or self.model == "dcgan" or self.adversarial_weight > 0,
              "r1_gamma regularises a discriminator: a VAE has one only with --adversarial-weight"),
+            (self.r1_interval >= 1, "r1_interval must be >= 1"),
+            (self.r1_interval == 1 or self.r1_gamma > 0, "r1_interval spaces the R1 penalty: set --r1-gamma too"),
         ]
         for ok, message in checks:
             if not ok:

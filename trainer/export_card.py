@@ -72,8 +72,10 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
     else:
         loss = "non-saturating BCE (D: −log D(x) − log(1 − D(G(z))), G: −log D(G(z)))"
     if train.get("r1_gamma"):
+        interval = train.get("r1_interval", 1)
         loss += (f"; the discriminator's R1 penalty γ/2·‖∇ₓD(x)‖² on real faces, γ = {train['r1_gamma']:.3g} "
-                 f"(Mescheder et al. 2018)")
+                 f"(Mescheder et al. 2018)"
+                 + (f", applied lazily every {interval} steps with weight ×{interval} (StyleGAN2)" if interval > 1 else ""))
     figure_rows = "\n".join(f"| {k.removeprefix('test_').replace('_', ' ')} | {_fmt(v)} |"
                             for k, v in metrics["test"].items())
     curve = ", ".join(f"{r['epoch']}: {float(r['test_loss']):.4g}" for r in history

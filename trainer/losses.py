@@ -83,6 +83,15 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return gradient.float().pow(2).flatten(1).sum(1).mean()
 
 
+def lazy_r1_weight(gamma: float, interval: int, step: int) -> float:
+    """The weight of R1 at training step ``step``: γ/2 every step, or, regularised lazily (Karras et al. 2020,
+    StyleGAN2 §B), γ/2 · interval on every interval-th step and 0 between, the same pull on D on average for
+    about 1/interval of the double-backward cost."""
+    if not gamma or step % interval:
+        return 0.0
+    return gamma / 2 * interval
+
+
 def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Discriminator BCE, both halves: −log D(x) − log(1 − D(G(z)))."""
     return d_loss_real(real_logits) + d_loss_fake(fake_logits)

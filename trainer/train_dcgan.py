@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from trainer.data import eval_batches
 from trainer.ema import STATE_KEY, generator_average
-from trainer.losses import d_loss_fake, d_loss_real, g_loss, r1_penalty
+from trainer.losses import d_loss_fake, d_loss_real, g_loss, lazy_r1_weight, r1_penalty
 from trainer.models import DCGAN
 from trainer.runtime import noise_generator
 from trainer.session import Session
@@ -44,7 +44,7 @@ def train_dcgan(session: Session) -> dict:
         sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0, **({"r1": 0.0} if cfg.r1_gamma else {})}
         bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
-        steps = 0
+        steps = r1_steps = 0
         for step, real in enumerate(batches):
             z = torch.randn(len(real), gan.latent_dim, generator=noise, device=runtime.device)
 
@@ -54,12 +54,13 @@ def train_dcgan(session: Session) -> dict:
             # backward skips its all-reduce and the second reduces the summed gradient.
             sync_later = discriminator.no_sync() if runtime.distributed else contextlib.nullcontext()
             with sync_later:
-                real.requires_grad_(cfg.r1_gamma > 0)  # a fresh batch tensor: R1 needs ∇ₓ D(x)
+                r1_weight = lazy_r1_weight(cfg.r1_gamma, cfg.r1_interval, session.global_step)
+                real.requires_grad_(r1_weight > 0)  # a fresh batch tensor: R1 needs ∇ₓ D(x)
                 with runtime.autocast():
                     real_logits = discriminator(real)
                 loss_real = d_loss_real(real_logits)
-                penalty = r1_penalty(real_logits, real) if cfg.r1_gamma else None
-                (loss_real if penalty is None else loss_real + cfg.r1_gamma / 2 * penalty).backward()
+                penalty = r1_penalty(real_logits, real) if r1_weight else None
+                (loss_real if penalty is None else loss_real + r1_weight * penalty).backward()
             with runtime.autocast():
                 fake = generator(z)
                 fake_logits = discriminator(fake.detach())
@@ -79,6 +80,7 @@ def train_dcgan(session: Session) -> dict:
 
             session.global_step += 1
             steps += 1
+            r1_steps += penalty is not None
             meter.step(len(real) * runtime.world_size)
             bar.update(len(real) * runtime.world_size)
             values = {"d_loss": (loss_real + loss_fake).item(), "g_loss": loss_g.item(),
@@ -98,6 +100,8 @@ def train_dcgan(session: Session) -> dict:
         if speed:
             session.throughput.append(speed)
         row = {f"train_{k}": v / max(steps, 1) for k, v in sums.items()}
+        if cfg.r1_gamma:
+            row["train_r1"] = sums["r1"] / r1_steps if r1_steps else ""  # the mean over the steps that had it
         row.update(evaluate_dcgan(gan, session, fixed_z))
         row["images_per_s"] = round(speed, 1) if speed else ""
         states = {"generator": opt_g, "discriminator": opt_d, **({STATE_KEY: average} if average else {})}

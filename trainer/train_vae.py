@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from trainer.adversarial import DecoderCritic, adaptive_weight, last_decoder_weight
 from trainer.data import eval_batches
-from trainer.losses import annealed_beta, reconstruction_loss, vae_loss
+from trainer.losses import annealed_beta, lazy_r1_weight, reconstruction_loss, vae_loss
 from trainer.models import ConvVAE
 from trainer.runtime import noise_generator
 from trainer.session import Session
@@ -27,7 +27,7 @@ def train_vae(session: Session) -> dict:
         if runtime.distributed:
             raise ValueError("--adversarial-weight trains on one process: run it without torchrun")
         critic = DecoderCritic(vae.config, runtime.device, runtime.channels_last, cfg.learning_rate,
-                               (cfg.adam_beta1, cfg.adam_beta2), session.optimizer_states, cfg.r1_gamma)
+                               (cfg.adam_beta1, cfg.adam_beta2), session.optimizer_states)
     fixed_z = session.fixed_latent(vae.latent_dim)
     session.save_epoch_zero_samples(session.decode_fixed(fixed_z))
     row: dict = {}
@@ -41,7 +41,7 @@ def train_vae(session: Session) -> dict:
         sums = {key: 0.0 for key in ("loss", "recon", "kl", *adversarial_keys)}
         bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
-        steps = 0
+        steps = r1_steps = 0
         for step, x in enumerate(batches):
             beta = annealed_beta(cfg.beta_kl, epoch + step / len(batches), cfg.kl_anneal_epochs)
             with runtime.autocast():
@@ -52,6 +52,7 @@ def train_vae(session: Session) -> dict:
                 loss, values = adversarial_step(vae, critic, x, recon, loss, recon_term, session, noise)
                 for key, value in values.items():
                     sums[key] += value
+                r1_steps += "r1" in values
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -75,6 +76,8 @@ def train_vae(session: Session) -> dict:
         if speed:
             session.throughput.append(speed)
         row = {f"train_{k}": v / max(steps, 1) for k, v in sums.items()}
+        if "train_r1" in row:
+            row["train_r1"] = sums["r1"] / r1_steps if r1_steps else ""  # the mean over the steps that had it
         row.update(evaluate_vae(vae, session, beta=annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs)))
         row.update({"beta": annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs),
                     "images_per_s": round(speed, 1) if speed else ""})
@@ -96,11 +99,12 @@ def adversarial_step(vae: ConvVAE, critic: DecoderCritic, x: torch.Tensor, recon
     z_prior = torch.randn(max(len(x) // 2, 2), vae.latent_dim, generator=noise, device=runtime.device)
     with runtime.autocast():
         fakes = torch.cat([recon, vae.decode(z_prior).to(recon.dtype)])
-    d_loss, d_real, d_fake, r1 = critic.update(x, fakes, runtime.autocast)
+    r1_weight = lazy_r1_weight(cfg.r1_gamma, cfg.r1_interval, session.global_step)
+    d_loss, d_real, d_fake, r1 = critic.update(x, fakes, runtime.autocast, r1_weight)
     g_adv = critic.generator_term(fakes, runtime.autocast)
     weight = cfg.adversarial_weight * adaptive_weight(recon_term, g_adv, last_decoder_weight(vae.decoder))
     values = {"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, "g_adv": g_adv.item(), "adv_weight": weight.item()}
-    return loss + weight * g_adv, {**values, **({"r1": r1} if cfg.r1_gamma else {})}
+    return loss + weight * g_adv, {**values, **({"r1": r1} if r1 is not None else {})}
 
 
 @torch.no_grad()
