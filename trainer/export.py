@@ -124,8 +124,9 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
         "measured": ("on the test split at the end of the last epoch, fp32 weights, one seeded z per image for "
                      "the loss terms; MSE/PSNR from the reconstruction of μ (pixels in [0, 1])"
                      if meta["model_type"] == "conv_vae" else
-                     "on the test split at the end of the last epoch, eval mode: the losses, and d real / d fake, "
-                     "the discriminator's mean output on real test faces and on as many generated ones "
+                     "on the test split at the end of the last epoch, BatchNorm on each batch's own statistics as in "
+                     "training: the losses, and d real / d fake, the discriminator's mean output on real test "
+                     "faces and on as many generated ones "
                      "(training diagnostics; sample quality is measured by `python -m trainer evaluate`)"),
         "weights_dtype": dtype,
         "storage_max_pixel_error": storage_error,  # stored vs trained weights, 64 seeded latents, pixels 0..1
