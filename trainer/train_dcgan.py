@@ -9,7 +9,7 @@ import torch
 from tqdm import tqdm
 
 from trainer.data import eval_batches
-from trainer.ema import STATE_KEY, generator_average
+from trainer.ema import STATE_KEY, generator_average, recalibrated_copy
 from trainer.losses import d_loss_fake, d_loss_real, g_loss, lazy_r1_weight, r1_penalty
 from trainer.models import DCGAN
 from trainer.runtime import noise_generator
@@ -29,7 +29,6 @@ def train_dcgan(session: Session) -> dict:
         opt_d.load_state_dict(session.optimizer_states["discriminator"])
     average = (generator_average(gan.generator, cfg.ema_decay, session.optimizer_states.get(STATE_KEY))
                if cfg.ema_decay else None)
-    shown = average.module if average is not None else None  # what the sample grids draw with
     if cfg.r1_gamma and runtime.distributed:
         # R1 differentiates D's gradient (double backward), which DistributedDataParallel does not support.
         raise ValueError("--r1-gamma trains on one process: run it without torchrun")
@@ -104,6 +103,7 @@ def train_dcgan(session: Session) -> dict:
             row["train_r1"] = sums["r1"] / r1_steps if r1_steps else ""  # the mean over the steps that had it
         row.update(evaluate_dcgan(gan, session, fixed_z))
         row["images_per_s"] = round(speed, 1) if speed else ""
+        shown = recalibrated_copy(average, gan.latent_dim) if average is not None else None  # the grid's G
         states = {"generator": opt_g, "discriminator": opt_d, **({STATE_KEY: average} if average else {})}
         session.finish_epoch(epoch, row, states, session.decode_fixed(fixed_z, shown), None,
                              curves=["d_loss", "g_loss"])
