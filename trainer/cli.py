@@ -22,8 +22,9 @@ INTERRUPTED = {"train": "the last completed epoch is saved; continue with --resu
 # Options that may change when a run is resumed; anything else must match the run's saved config.
 # ema_decay: the average only watches G, it never changes the G/D trajectory.
 # r1_gamma, r1_interval: a regulariser that holds no state, to switch on when a resumed run's discriminator
-# starts to win.
-RESUMABLE = {"epochs", "device", "precision", "max_steps", "eval_max_images", "ema_decay", "r1_gamma", "r1_interval"}
+# starts to win. lr_decay_epochs: a schedule computed from the epoch alone, to switch on when a run stops improving.
+RESUMABLE = {"epochs", "device", "precision", "max_steps", "eval_max_images", "ema_decay", "r1_gamma", "r1_interval",
+             "lr_decay_epochs"}
 
 
 def add_dataclass_options(parser: argparse.ArgumentParser, classes) -> None:

@@ -42,6 +42,9 @@ class TrainConfig:
     # Apply R1 only every r1_interval-th step, weighted r1_interval times (lazy regularisation, StyleGAN2; 1: every
     # step). 16 keeps R1's effect for a sliver of its cost.
     r1_interval: int = 1
+    # Learning rate falls linearly to 0 over the run's last lr_decay_epochs epochs (0: constant), for G and D
+    # alike (as Miyato et al. 2018's SNGAN): a GAN that has stopped improving at a constant rate settles.
+    lr_decay_epochs: int = 0
 
     def __post_init__(self):
         checks = [
@@ -70,6 +73,7 @@ class TrainConfig:
              "r1_gamma regularises a discriminator: a VAE has one only with --adversarial-weight"),
             (self.r1_interval >= 1, "r1_interval must be >= 1"),
             (self.r1_interval == 1 or self.r1_gamma > 0, "r1_interval spaces the R1 penalty: set --r1-gamma too"),
+            (0 <= self.lr_decay_epochs <= self.epochs, "lr_decay_epochs must lie in 0..epochs"),
         ]
         for ok, message in checks:
             if not ok:

@@ -105,7 +105,9 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         "",
         f"- preset `{run_config['preset']}`: {metrics['epochs']} epochs of {train['epochs']} planned, batch "
         f"{train['batch_size']}, Adam lr {train['learning_rate']:g} betas ({train['adam_beta1']}, {train['adam_beta2']}), "
-        f"flip augmentation {'on' if train['flip'] else 'off'}, seed {train['seed']}",
+        f"flip augmentation {'on' if train['flip'] else 'off'}, seed {train['seed']}"
+        + (f", lr falling linearly to 0 over the last {train['lr_decay_epochs']} epochs"
+           if train.get("lr_decay_epochs") else ""),
         *([f"- why {metrics['epochs']} epochs: {metrics['note']}"] if metrics.get("note") else []),
         *continuation_lines(training.get("continued_from") or [], metrics["epochs"]),
         f"- loss: {loss}",
