@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from trainer.config import TrainConfig
+
 
 def lr_factor(position: float, epochs: int, decay_epochs: int) -> float:
     """The multiple of the base learning rate at ``position`` epochs into a run of ``epochs``."""
@@ -16,7 +18,11 @@ def lr_factor(position: float, epochs: int, decay_epochs: int) -> float:
     return min(1.0, max(0.0, (epochs - position) / decay_epochs))
 
 
-def apply_lr(optimizers: list[torch.optim.Optimizer], base_lr: float, factor: float) -> None:
+def apply_lr(optimizers: list[torch.optim.Optimizer], train: TrainConfig, position: float) -> None:
+    """Set every group's rate for ``position`` epochs into the run; a constant rate is left alone."""
+    if not train.lr_decay_epochs:
+        return
+    rate = train.learning_rate * lr_factor(position, train.epochs, train.lr_decay_epochs)
     for optimizer in optimizers:
         for group in optimizer.param_groups:
-            group["lr"] = base_lr * factor
+            group["lr"] = rate

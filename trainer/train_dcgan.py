@@ -11,7 +11,7 @@ from tqdm import tqdm
 from trainer.data import eval_batches
 from trainer.ema import STATE_KEY, generator_average, recalibrated_copy
 from trainer.losses import d_loss_fake, d_loss_real, g_loss, lazy_r1_weight, r1_penalty
-from trainer.lr_schedule import apply_lr, lr_factor
+from trainer.lr_schedule import apply_lr
 from trainer.models import DCGAN
 from trainer.runtime import noise_generator
 from trainer.session import Session
@@ -46,9 +46,7 @@ def train_dcgan(session: Session) -> dict:
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
         steps = r1_steps = 0
         for step, real in enumerate(batches):
-            if cfg.lr_decay_epochs:
-                apply_lr([opt_g, opt_d], cfg.learning_rate,
-                         lr_factor(epoch + step / len(batches), cfg.epochs, cfg.lr_decay_epochs))
+            apply_lr([opt_g, opt_d], cfg, epoch + step / len(batches))
             z = torch.randn(len(real), gan.latent_dim, generator=noise, device=runtime.device)
 
             # (1) update D: maximise log D(x) + log(1 − D(G(z)))

@@ -9,7 +9,7 @@ from tqdm import tqdm
 from trainer.adversarial import DecoderCritic, adaptive_weight, last_decoder_weight
 from trainer.data import eval_batches
 from trainer.losses import annealed_beta, lazy_r1_weight, reconstruction_loss, vae_loss
-from trainer.lr_schedule import apply_lr, lr_factor
+from trainer.lr_schedule import apply_lr
 from trainer.models import ConvVAE
 from trainer.runtime import noise_generator
 from trainer.session import Session
@@ -45,9 +45,7 @@ def train_vae(session: Session) -> dict:
         steps = r1_steps = 0
         for step, x in enumerate(batches):
             beta = annealed_beta(cfg.beta_kl, epoch + step / len(batches), cfg.kl_anneal_epochs)
-            if cfg.lr_decay_epochs:
-                apply_lr([optimizer, *([critic.optimizer] if critic else [])], cfg.learning_rate,
-                         lr_factor(epoch + step / len(batches), cfg.epochs, cfg.lr_decay_epochs))
+            apply_lr([optimizer, *([critic.optimizer] if critic else [])], cfg, epoch + step / len(batches))
             with runtime.autocast():
                 recon, mu, logvar = model(x, generator=noise)
             loss, recon_term, kl_term = vae_loss(recon, x, mu, logvar, beta=beta, kind=cfg.recon_loss,
