@@ -236,7 +236,7 @@ def test_init_from_a_shipped_checkpoint_goes_on_from_its_weights_epochs_and_hist
     assert main(["export", "--run", str(second), "--out", str(shipped)]) == 0
     card = (shipped / "MODEL_CARD.md").read_text()
     assert "trained in 2 runs (epochs 1–2, 3–4)" in card
-    assert "python -m trainer train --init-from checkpoints/shipped --epochs 4 --out runs/shipped-2" in card
+    assert "python -m trainer train --init-from checkpoints/shipped --epochs 4 --learning-rate 1e-12 --out runs/shipped-2" in card
     cell = json.loads((shipped / "evolution.json").read_text())
     assert cell["rows"] == [0, 1, 2, 3, 4]
     assert Image.open(shipped / "evolution.png").height == 2 + 5 * (cell["cell_size"] + 2)

@@ -40,14 +40,43 @@ def continuation_lines(continued_from: list[dict], epochs: int) -> list[str]:
             "average and D) with fresh Adam state, as run folders and their optimizer state are not kept"]
 
 
-def reproduce_training(name: str, preset: str, data_args: str, continued_from: list[dict], epochs: int) -> list[str]:
-    """The commands that trained the weights: one run, or a first run and its continuations."""
+# Options that change what training learns (not where or how fast it runs), named on the card's command when
+# the last run's value is not the preset's.
+RECIPE_OPTIONS = ("batch_size", "learning_rate", "adam_beta1", "adam_beta2", "beta_kl", "recon_loss",
+                  "recon_reduction", "kl_anneal_epochs", "flip", "test_fraction", "seed", "ema_decay",
+                  "adversarial_weight", "r1_gamma", "r1_interval", "lr_decay_epochs")
+
+
+def recipe_flags(preset: str, train: dict) -> str:
+    """The command-line options by which the last run's recipe differs from ``preset``'s (a run continued with
+    ``--init-from`` inherits them, so naming them again repeats the same run)."""
+    from trainer.config import PRESETS, TrainConfig
+
+    if preset not in PRESETS:
+        return ""
+    defaults = vars(TrainConfig(**PRESETS[preset].train))
+    flags = []
+    for key in RECIPE_OPTIONS:
+        if key not in train or train[key] == defaults[key]:
+            continue
+        option = "--" + key.replace("_", "-")
+        flags.append((option if train[key] else f"--no-{option[2:]}") if isinstance(train[key], bool)
+                     else f"{option} {train[key]:g}" if isinstance(train[key], float) else f"{option} {train[key]}")
+    return "".join(" " + flag for flag in flags)
+
+
+def reproduce_training(name: str, preset: str, data_args: str, continued_from: list[dict], epochs: int,
+                       train: dict | None = None) -> list[str]:
+    """The commands that trained the weights: one run, or a first run and its continuations; ``train`` (the
+    last run's options) adds the recipe options it changed to the last run's command."""
     ends = run_ends(continued_from, epochs)
-    lines = [f"python -m trainer train --preset {preset} {data_args} --epochs {ends[0]} --out runs/{name}",
-             f"python -m trainer export --run runs/{name} --out checkpoints/{name}"]
-    for part, end in enumerate(ends[1:], start=2):
-        lines += [f"python -m trainer train --init-from checkpoints/{name} --epochs {end} --out runs/{name}-{part}",
-                  f"python -m trainer export --run runs/{name}-{part} --out checkpoints/{name}"]
+    runs = [f"python -m trainer train --preset {preset} {data_args} --epochs {ends[0]}"]
+    runs += [f"python -m trainer train --init-from checkpoints/{name} --epochs {end}" for end in ends[1:]]
+    runs[-1] += recipe_flags(preset, train or {})
+    lines = []
+    for part, command in enumerate(runs, start=1):
+        folder = f"runs/{name}" if part == 1 else f"runs/{name}-{part}"
+        lines += [f"{command} --out {folder}", f"python -m trainer export --run {folder} --out checkpoints/{name}"]
     return lines
 
 
@@ -137,7 +166,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         "",
         "```bash",
         *reproduce_training(name, run_config["preset"], data_args, training.get("continued_from") or [],
-                            metrics["epochs"]),
+                            metrics["epochs"], train),
         *([] if is_vae or inversion else [f"python -m trainer invert --checkpoint checkpoints/{name} {data_args}"]),
         f"python -m trainer embed --checkpoint checkpoints/{name} {data_args}",
         f"python -m trainer evaluate --checkpoint checkpoints/{name} {data_args} --num-samples 10000",

@@ -1,0 +1,30 @@
+"""The model card's Reproduce commands name the recipe options a run changed."""
+import dataclasses
+
+from trainer.config import PRESETS, TrainConfig
+from trainer.export_card import recipe_flags, reproduce_training
+
+
+def preset_train(preset: str) -> dict:
+    return dataclasses.asdict(TrainConfig(**PRESETS[preset].train))
+
+
+def test_a_preset_run_names_no_extra_options():
+    assert recipe_flags("dcgan-anime64", preset_train("dcgan-anime64")) == ""
+
+
+def test_changed_recipe_options_are_named_and_device_options_are_not():
+    train = {**preset_train("dcgan-anime64"), "r1_gamma": 0.1, "r1_interval": 4, "lr_decay_epochs": 6,
+             "flip": False, "device": "cuda", "epochs": 80}
+    assert recipe_flags("dcgan-anime64", train) == " --no-flip --r1-gamma 0.1 --r1-interval 4 --lr-decay-epochs 6"
+
+
+def test_only_the_last_continuation_carries_the_last_runs_options():
+    train = {**preset_train("dcgan-anime64"), "r1_gamma": 0.1}
+    lines = reproduce_training("gan", "dcgan-anime64", "--data D", [{"epochs": 14}], 20, train)
+    assert lines == [
+        "python -m trainer train --preset dcgan-anime64 --data D --epochs 14 --out runs/gan",
+        "python -m trainer export --run runs/gan --out checkpoints/gan",
+        "python -m trainer train --init-from checkpoints/gan --epochs 20 --r1-gamma 0.1 --out runs/gan-2",
+        "python -m trainer export --run runs/gan-2 --out checkpoints/gan",
+    ]
