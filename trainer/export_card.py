@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from trainer.config import PRESETS, TrainConfig
 from trainer.metrics.report import evaluation_section, inversion_section
 
 
@@ -50,19 +51,19 @@ RECIPE_OPTIONS = ("batch_size", "learning_rate", "adam_beta1", "adam_beta2", "be
 def recipe_flags(preset: str, train: dict) -> str:
     """The command-line options by which the last run's recipe differs from ``preset``'s (a run continued with
     ``--init-from`` inherits them, so naming them again repeats the same run)."""
-    from trainer.config import PRESETS, TrainConfig
-
     if preset not in PRESETS:
         return ""
     defaults = vars(TrainConfig(**PRESETS[preset].train))
-    flags = []
-    for key in RECIPE_OPTIONS:
-        if key not in train or train[key] == defaults[key]:
-            continue
-        option = "--" + key.replace("_", "-")
-        flags.append((option if train[key] else f"--no-{option[2:]}") if isinstance(train[key], bool)
-                     else f"{option} {train[key]:g}" if isinstance(train[key], float) else f"{option} {train[key]}")
-    return "".join(" " + flag for flag in flags)
+    return "".join(" " + _flag(key, train[key]) for key in RECIPE_OPTIONS
+                   if key in train and train[key] != defaults[key])
+
+
+def _flag(key: str, value) -> str:
+    """One option as argparse reads it: --name / --no-name for a switch, else --name VALUE."""
+    name = key.replace("_", "-")
+    if isinstance(value, bool):
+        return f"--{name}" if value else f"--no-{name}"
+    return f"--{name} {value:g}" if isinstance(value, float) else f"--{name} {value}"
 
 
 def reproduce_training(name: str, preset: str, data_args: str, continued_from: list[dict], epochs: int,
