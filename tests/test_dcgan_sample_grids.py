@@ -10,7 +10,7 @@ from PIL import Image
 
 from trainer.artifacts import grid_image
 from trainer.cli import main
-from trainer.ema import (GRID_RECALIBRATION_BATCHES, averaged_generator_weights, generator_average,
+from trainer.ema import (GRID_RECALIBRATION_BATCHES, averaged_generator_weights, weight_average,
                          recalibrate_batchnorm, recalibrated_copy)
 from trainer.models import DCGAN, DCGANConfig, load_model
 from trainer.run_dir import RunDir
@@ -41,7 +41,7 @@ def test_epoch_grid_draws_the_average_with_batchnorm_measured_for_its_weights(tm
 
 def test_the_grid_copy_leaves_the_average_it_keeps_updating_alone():
     gan = DCGAN(DCGANConfig(image_size=16, latent_dim=8, generator_width=8, discriminator_width=8))
-    average = generator_average(gan.generator, decay=0.9)
+    average = weight_average(gan.generator, decay=0.9)
     average.update_parameters(gan.generator)
     before = {k: v.clone() for k, v in average.state_dict().items()}
     grid_generator = recalibrated_copy(average, gan.latent_dim)

@@ -64,7 +64,6 @@ class TrainConfig:
             (self.precision in ("auto", "fp32", "bf16"), "precision must be auto, fp32 or bf16"),
             (1 <= self.sample_count <= 256, "sample_count must be 1..256"),
             (0 <= self.ema_decay < 1, "ema_decay must lie in [0, 1)"),
-            (self.ema_decay == 0 or self.model == "dcgan", "ema_decay is for the DCGAN's generator"),
             (self.adversarial_weight >= 0, "adversarial_weight must be >= 0"),
             (self.adversarial_weight == 0 or self.model == "vae",
              "adversarial_weight is for the VAE's decoder (the DCGAN is adversarial already)"),

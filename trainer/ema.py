@@ -1,4 +1,5 @@
-"""The DCGAN generator's exponential moving average (Yazici et al. 2019): torch's own AveragedModel.
+"""The DCGAN generator's exponential moving average (Yazici et al. 2019): torch's own AveragedModel (the VAE's
+counterpart, with BatchNorm measured on faces instead of draws, is ``vae_average``).
 
 The average only watches G, it never feeds back into training, so it may be switched on when a run resumes.
 Its state rides in ``training_state.pt`` beside the optimizers (key ``generator_ema``); the samples drawn
@@ -23,10 +24,10 @@ RECALIBRATION_BATCHES, RECALIBRATION_BATCH_SIZE = 100, 256
 GRID_RECALIBRATION_BATCHES = 10  # 2,560 draws: 5 s on 2 CPU cores for the 64×64 G (1% of an epoch), 25,600: 52 s
 
 
-def generator_average(generator: torch.nn.Module, decay: float, state: dict | None = None) -> AveragedModel:
-    """The average of ``generator`` (BatchNorm statistics included); ``state`` resumes a saved one, otherwise
-    it starts as a copy of the generator at its first update."""
-    average = AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+def weight_average(module: torch.nn.Module, decay: float, state: dict | None = None) -> AveragedModel:
+    """The average of ``module`` (G, or a whole VAE; BatchNorm statistics included); ``state`` resumes a saved
+    one, otherwise it starts as a copy of the module at its first update."""
+    average = AveragedModel(module, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
     if state is not None:
         average.load_state_dict(state)
     return average

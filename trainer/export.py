@@ -20,11 +20,12 @@ from trainer import artifacts
 from trainer.atomic import atomic_write_json, atomic_write_text
 from trainer.ema import averaged_generator_weights, recalibrate_batchnorm
 from trainer.export_card import model_card
-from trainer.models import INVERSION_DIR, load_model, read_checkpoint_config
+from trainer.models import INVERSION_DIR, ConvVAE, load_model, read_checkpoint_config
 from trainer.models.atlas import ATLAS_NAME, MANIFEST_NAME
 from trainer.models.checkpoint import WEIGHTS_NAME, CheckpointError, sha256_of_file
 from trainer.run_dir import RunDir
 from trainer.session import fixed_latent
+from trainer.vae_average import RECALIBRATION_IMAGES, shipped_vae_weights
 
 log = logging.getLogger("trainer")
 DTYPES = {"float16": torch.float16, "float32": torch.float32}
@@ -64,10 +65,14 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     checkpoint = run.latest_checkpoint()
     meta = read_checkpoint_config(checkpoint)
     model = load_model(checkpoint)
-    average = averaged_generator_weights(run.load_training_state(checkpoint))
+    training_state = run.load_training_state(checkpoint)
+    average = averaged_generator_weights(training_state)
     if average is not None:  # the DCGAN kept a weight average of G: that is the generator to ship
         model.generator.load_state_dict(average[0])
         recalibrated = recalibrate_batchnorm(model.generator, model.latent_dim)
+    vae_average = shipped_vae_weights(training_state) if isinstance(model, ConvVAE) else None
+    if vae_average is not None:  # the VAE's average, BatchNorm already measured on faces at the epoch's end
+        model.load_state_dict(vae_average[0])
     run_config = run.load_run_config()
     figures = final_metrics(run)
     out = Path(out)
@@ -86,6 +91,12 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
         extra["generator_weights"] = f"exponential moving average of G's weights over training (decay {decay}, " \
                                      f"{average[1]:,} updates{since}), not the last step's G; BatchNorm " \
                                      f"statistics re-measured on {recalibrated:,} draws z ~ N(0, I)"
+    if vae_average is not None:
+        decay = extra["training"].get("train_config", {}).get("ema_decay")
+        faces = min(RECALIBRATION_IMAGES, meta.get("data", {}).get("train_images") or RECALIBRATION_IMAGES)
+        extra["vae_weights"] = f"exponential moving average of the VAE's weights, encoder and decoder (decay " \
+                               f"{decay}, {vae_average[1]:,} updates), not the last step's; BatchNorm statistics " \
+                               f"re-measured on {faces:,} training faces"
     old_weights = sha256_of_file(out / WEIGHTS_NAME) if (out / WEIGHTS_NAME).is_file() else None
     old_metrics = _json(out / "metrics.json")
     old_evaluation = old_metrics.get("evaluation")
@@ -107,7 +118,7 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
         "about": "row i holds the first 8 fixed-latent samples after epoch rows[i] (0 = untrained)",
     })
     # Drawn again rather than copied from the run's last grid: the stored weights are what people get (fp16,
-    # and for a DCGAN the average with its BatchNorm statistics re-measured, which the run's grids never had).
+    # and for a DCGAN the average with its BatchNorm statistics re-measured on more draws than the run's grids).
     train = run_config["train"]
     with torch.no_grad():
         samples = shipped.decode(fixed_latent(train["seed"], train["sample_count"], shipped.latent_dim))

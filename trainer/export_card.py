@@ -123,6 +123,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         f"from the stored weights differ from the trained ones by at most {metrics['storage_max_pixel_error']:.4f} "
         "(pixels in [0, 1], 64 seeded latents)",
         *([f"- generator: {meta['generator_weights']}"] if meta.get("generator_weights") else []),
+        *([f"- weights: {meta['vae_weights']}"] if meta.get("vae_weights") else []),
         "",
         "## Data",
         "",

@@ -67,14 +67,14 @@ class Session:
         return fixed_latent(self.train.seed, self.train.sample_count, latent_dim).to(self.runtime.device)
 
     @torch.no_grad()
-    def decode_fixed(self, z: torch.Tensor, generator: torch.nn.Module | None = None) -> torch.Tensor:
+    def decode_fixed(self, z: torch.Tensor, stand_in: torch.nn.Module | None = None) -> torch.Tensor:
         """Images in [0, 1] from the model in eval mode (BatchNorm running statistics, as served);
-        ``generator``: a DCGAN generator (images in [−1, 1]) to draw with instead, e.g. its weight average."""
-        module = generator if generator is not None else self.model
+        ``stand_in``: a weight average to draw with instead: a DCGAN generator (images in [−1, 1]) or a VAE."""
+        module = stand_in if stand_in is not None else self.model
         was_training = module.training
         module.eval()
         with self.runtime.autocast():
-            images = ((generator(z) + 1) / 2 if generator is not None else self.model.decode(z)).float()
+            images = (module.decode(z) if hasattr(module, "decode") else (module(z) + 1) / 2).float()
         module.train(was_training)
         return images
 

@@ -9,7 +9,7 @@ import torch
 from tqdm import tqdm
 
 from trainer.data import eval_batches
-from trainer.ema import STATE_KEY, generator_average, recalibrated_copy
+from trainer.ema import STATE_KEY, weight_average, recalibrated_copy
 from trainer.losses import d_loss_fake, d_loss_real, g_loss, lazy_r1_weight, r1_penalty
 from trainer.lr_schedule import apply_lr
 from trainer.models import DCGAN
@@ -28,7 +28,7 @@ def train_dcgan(session: Session) -> dict:
     if session.optimizer_states:
         opt_g.load_state_dict(session.optimizer_states["generator"])
         opt_d.load_state_dict(session.optimizer_states["discriminator"])
-    average = (generator_average(gan.generator, cfg.ema_decay, session.optimizer_states.get(STATE_KEY))
+    average = (weight_average(gan.generator, cfg.ema_decay, session.optimizer_states.get(STATE_KEY))
                if cfg.ema_decay else None)
     if cfg.r1_gamma and runtime.distributed:
         # R1 differentiates D's gradient (double backward), which DistributedDataParallel does not support.

@@ -1,5 +1,5 @@
 """The VAE training loop (seed 000; seed 003's BCE, KL annealing and β-VAE through the config; a VAE-GAN's
-adversarial term on the decoder with ``adversarial_weight``)."""
+adversarial term on the decoder with ``adversarial_weight``; a weight average with ``ema_decay``)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from tqdm import tqdm
 
 from trainer.adversarial import DecoderCritic, adaptive_weight, last_decoder_weight
 from trainer.data import eval_batches
+from trainer.ema import weight_average
 from trainer.losses import annealed_beta, lazy_r1_weight, reconstruction_loss, vae_loss
 from trainer.lr_schedule import apply_lr
 from trainer.models import ConvVAE
 from trainer.runtime import noise_generator
 from trainer.session import Session
 from trainer.throughput import Throughput
+from trainer.vae_average import SHIPPED_KEY, STATE_KEY, recalibrated_vae, recalibration_indices
 
 
 def train_vae(session: Session) -> dict:
@@ -29,6 +31,7 @@ def train_vae(session: Session) -> dict:
             raise ValueError("--adversarial-weight trains on one process: run it without torchrun")
         critic = DecoderCritic(vae.config, runtime.device, runtime.channels_last, cfg.learning_rate,
                                (cfg.adam_beta1, cfg.adam_beta2), session.optimizer_states)
+    average = weight_average(vae, cfg.ema_decay, session.optimizer_states.get(STATE_KEY)) if cfg.ema_decay else None
     fixed_z = session.fixed_latent(vae.latent_dim)
     session.save_epoch_zero_samples(session.decode_fixed(fixed_z))
     row: dict = {}
@@ -58,6 +61,8 @@ def train_vae(session: Session) -> dict:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if average is not None:
+                average.update_parameters(vae)
 
             session.global_step += 1
             steps += 1
@@ -80,12 +85,16 @@ def train_vae(session: Session) -> dict:
         row = {f"train_{k}": v / max(steps, 1) for k, v in sums.items()}
         if "train_r1" in row:
             row["train_r1"] = sums["r1"] / r1_steps if r1_steps else ""  # the mean over the steps that had it
-        row.update(evaluate_vae(vae, session, beta=annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs)))
+        # With a weight average, what the epoch reports and draws is what export would ship: the average.
+        shown = (recalibrated_vae(average, session.images, recalibration_indices(session.train_indices, cfg.seed),
+                                  cfg.seed, runtime.autocast) if average is not None else vae)
+        row.update(evaluate_vae(shown, session, beta=annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs)))
         row.update({"beta": annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs),
                     "images_per_s": round(speed, 1) if speed else ""})
-        states = {"vae": optimizer, **(critic.states() if critic else {})}
-        session.finish_epoch(epoch, row, states, session.decode_fixed(fixed_z),
-                             reconstruction_pairs(vae, session),
+        states = {"vae": optimizer, **(critic.states() if critic else {}),
+                  **({STATE_KEY: average, SHIPPED_KEY: shown} if average is not None else {})}
+        session.finish_epoch(epoch, row, states, session.decode_fixed(fixed_z, shown),
+                             reconstruction_pairs(shown, session),
                              curves=["loss", "recon", "kl", *(["d_loss", "g_adv"] if critic else [])])
         if session.reached_max_steps():
             break
