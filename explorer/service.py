@@ -245,7 +245,8 @@ class Explorer:
             lines.append(f"Evaluation: FID {g['fid']:.1f} · KID×10³ {1e3 * g['kid']['mean']:.1f} · precision "
                          f"{g['precision']:.3f} · recall {g['recall']:.3f} ({g['samples']:,} samples vs "
                          f"{g['reference']['images']:,} {g['reference']['split']} images){from_prior} · "
-                         f"reconstruction PSNR {r['psnr']:.2f} dB · SSIM {r['ssim']:.3f} · Inception Score: not "
+                         f"reconstruction PSNR {r['psnr']:.2f} dB · SSIM {r['ssim']:.3f}"
+                         + (f" · FID {r['realism']['fid']:.1f}" if r.get("realism") else "") + " · Inception Score: not "
                          f"available (the offline FID network has no classifier head; see Results)")
         return "\n\n".join(lines)
 
@@ -260,7 +261,10 @@ class Explorer:
         table = results_table(models)
         return (f"{table}\n\nFID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
                 "real training images (counts in the last column). Seed 002 did not state its sample counts or "
-                "reference set, so its figures are a guide, not a like-for-like comparison. Inception Score: "
+                "reference set, so its figures are a guide, not a like-for-like comparison. rFID: the same FID for test "
+                "faces passed through the model's encoder and decoder (the DCGAN's inversion encoder), the "
+                "decoder measured apart from the latent sampled; — where a model was evaluated before it was "
+                "added. Inception Score: "
                 "not available offline (the FID network has no classifier head).")
 
     # ── the map ──────────────────────────────────────────────────────────────────────────────────────

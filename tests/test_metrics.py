@@ -1,6 +1,7 @@
 """Evaluation metrics: the FID network used for real on small synthetic sets, and each figure's behaviour."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import torch
 
 from trainer.cli import main
 from trainer.data.synthetic import synthetic_faces
+from trainer.evaluate import reconstruction_realism
 from trainer.metrics import disentanglement as dis
 from trainer.metrics.errors import MetricsError
 from trainer.metrics.feature_cache import cached_features
@@ -92,6 +94,23 @@ def test_reference_features_are_cached_by_pixels(extractor, faces, tmp_path):
     assert len(list(tmp_path.glob("*.npy"))) == 2
 
 
+def test_reconstruction_fid_measures_the_decoder_against_the_real_reference(extractor, faces):
+    """A perfect autoencoder scores what real test faces score against real training faces; a decoder that
+    adds noise scores worse, and more noise worse still."""
+    data = SimpleNamespace(images=faces, is_test=np.arange(len(faces)) % 2 == 1)
+    identity = lambda x: (x, None)  # noqa: E731  (encode returns (μ, log σ²))
+    figures = {}
+    for sigma in (0.0, 0.1, 0.3):
+        decode = lambda z, s=sigma: z + s * torch.randn(z.shape, generator=torch.Generator().manual_seed(0))  # noqa: E731
+        figures[sigma] = reconstruction_realism(identity, decode, data, extractor, num_samples=COUNT,
+                                                reference="train", seed=0, device=torch.device("cpu"),
+                                                feature_cache=None)
+    real = frechet_distance(extractor(faces[~data.is_test]), extractor(faces[data.is_test]))
+    assert figures[0.0]["fid"] == pytest.approx(real, rel=1e-3) and figures[0.0]["images"] == COUNT
+    assert figures[0.0]["fid"] < figures[0.1]["fid"] < figures[0.3]["fid"]
+    assert figures[0.0]["kid"]["mean"] < figures[0.3]["kid"]["mean"]
+
+
 def test_probe_and_mig_find_a_factor_held_by_one_dimension():
     rng = np.random.default_rng(0)
     labels = rng.choice(["red", "green", "blue"], 600)
@@ -131,18 +150,25 @@ def test_evaluate_cli_end_to_end(tmp_path):
     assert evaluation["inception_score"]["available"] is False and evaluation["inception_score"]["reason"]
     reconstruction = evaluation["reconstruction"]
     assert reconstruction["images"] > 50 and 0 < reconstruction["ssim"] <= 1 and reconstruction["psnr"] > 10
+    realism = reconstruction["realism"]
+    assert realism["images"] == 24 and realism["split"] == "test" and realism["fid"] > 0
     probes = evaluation["disentanglement"]["probes"]
     assert probes["hair"]["accuracy"] > probes["hair"]["chance"] + 0.2  # hair hue is learned
     assert probes["factor: face_size"]["r2"] > 0.3
     assert evaluation["disentanglement"]["mig"]["per_factor"].keys() >= {"hair", "eyes", "factor: hair_hue"}
     card = (tmp_path / "m" / "MODEL_CARD.md").read_text()
     assert "## Evaluation" in card and f"| FID | {generation['fid']:.2f} |" in card
-    assert main(args) == 0  # again: reference features now come from the cache
+    assert f"test faces against the same real images) | {realism['fid']:.2f} /" in card
+    cached = sorted((tmp_path / "features").glob("*.npy"))
+    assert len(cached) == 3  # the reference faces, the samples and the reconstructions
+    assert main(args) == 0  # again: every feature set now comes from the cache (seeded samples, same weights)
+    assert sorted((tmp_path / "features").glob("*.npy")) == cached
     again = json.loads((tmp_path / "m" / "metrics.json").read_text())["evaluation"]["generation"]
     assert again["reference"]["features_cached"] and again["fid"] == pytest.approx(generation["fid"])
     assert (tmp_path / "m" / "MODEL_CARD.md").read_text().count("## Evaluation") == 1
     table = results_table({"m": json.loads((tmp_path / "m" / "metrics.json").read_text())})
     assert f"| `m` | {generation['fid']:.1f} |" in table and "seed 002 DCGAN" in table
+    assert f"| {reconstruction['ssim']:.3f} | {realism['fid']:.1f} | n/a |" in table
 
 
 def test_evaluate_rejects_nonsense_arguments(tmp_path, capsys):

@@ -32,6 +32,7 @@ def evaluation_section(evaluation: dict) -> str:
         f"| Inception Score | not available: {evaluation['inception_score']['reason']} |",
         f"| test MSE / PSNR / SSIM ({r['images']:,} images, {r['encoder']}) | {r['mse']:.4f} / "
         f"{r['psnr']:.2f} dB / {r['ssim']:.3f} |",
+        *_realism_rows(r.get("realism")),
     ]
     if d.get("probes"):
         lines += ["", "Attributes in the latent code (linear probe fit on train, scored on test; MIG over "
@@ -58,6 +59,14 @@ def _fitted_prior_rows(g: dict | None) -> list[str]:
             f"| KID (×10³), fitted prior | {1e3 * g['kid']['mean']:.2f} ± {1e3 * g['kid']['std']:.2f} |",
             f"| precision / recall, fitted prior | {g['precision']:.3f} / {g['recall']:.3f} |",
             f"| density / coverage, fitted prior | {g['density']:.3f} / {g['coverage']:.3f} |"]
+
+
+def _realism_rows(realism: dict | None) -> list[str]:
+    """rFID: the decoder measured apart from the latent distribution (evaluations since it was added)."""
+    if not realism:
+        return []
+    return [f"| reconstruction FID / KID (×10³) ({realism['images']:,} test faces against the same real images) "
+            f"| {realism['fid']:.2f} / {1e3 * realism['kid']['mean']:.2f} |"]
 
 
 def replace_card_section(card: str, section: str) -> str:
@@ -109,18 +118,20 @@ def _result_row(name: str, g: dict, evaluation: dict) -> dict:
     return {"model": name, "fid": g["fid"], "kid": g["kid"]["mean"], "precision": g["precision"],
             "recall": g["recall"], "psnr": evaluation["reconstruction"]["psnr"],
             "ssim": evaluation["reconstruction"]["ssim"], "samples": g["samples"],
+            "rfid": (evaluation["reconstruction"].get("realism") or {}).get("fid"),
             "reference": f"{g['reference']['images']:,} {g['reference']['split']}",
             "data": " + ".join(s["name"] for s in evaluation.get("data", {}).get("sources", [])) or "?"}
 
 
 def results_table(models: dict[str, dict]) -> str:
     # Figures compare only within one data set: the column says which real images each model is measured on.
-    header = ["| model | FID ↓ | KID ×10³ ↓ | precision ↑ | recall ↑ | test PSNR ↑ | test SSIM ↑ | IS "
+    header = ["| model | FID ↓ | KID ×10³ ↓ | precision ↑ | recall ↑ | test PSNR ↑ | test SSIM ↑ | rFID ↓ | IS "
               "| samples vs real | data |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     rows = [f"| `{r['model']}` | {r['fid']:.1f} | {1e3 * r['kid']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} "
-            f"| {r['psnr']:.2f} dB | {r['ssim']:.3f} | n/a | {r['samples']:,} vs {r['reference']} | {r['data']} |"
+            f"| {r['psnr']:.2f} dB | {r['ssim']:.3f} | {'—' if r['rfid'] is None else format(r['rfid'], '.1f')} | n/a "
+            f"| {r['samples']:,} vs {r['reference']} | {r['data']} |"
             for r in results_rows(models)]
-    seed = [f"| seed 002 {kind.upper()} (reference) | {v['fid']} | — | — | — | — | — | {v['is']} | unknown "
+    seed = [f"| seed 002 {kind.upper()} (reference) | {v['fid']} | — | — | — | — | — | — | {v['is']} | unknown "
             "| anime faces |" for kind, v in SEED_002.items()]
     return "\n".join(header + rows + seed)
