@@ -92,17 +92,18 @@ FASHION_TRAIN = dict(recon_loss="bce", recon_reduction="sum", beta_kl=1.0, kl_an
 # seed 002, plus an EMA of G (half-life ≈ 700 steps, ≈ 2 epochs of 58k faces at batch 128)
 DCGAN_TRAIN = dict(model="dcgan", learning_rate=2e-4, adam_beta1=0.5, adam_beta2=0.999, epochs=40, ema_decay=0.999)
 
+# The σ-VAE's Gaussian likelihood, summed over pixels (its σ is set inside the loss).
+SIGMA_LOSS = dict(recon_loss="gaussian", recon_reduction="sum")
+
 PRESETS: dict[str, Preset] = {
     "vae-anime64": Preset(VAEConfig(), dict(epochs=80)),
     # Seed 000's network with a calibrated decoder (σ-VAE) and the plain ELBO's β = 1: sharper faces.
-    "vae-anime64-sigma": Preset(VAEConfig(), dict(recon_loss="gaussian", recon_reduction="sum", beta_kl=1.0,
-                                                  epochs=30)),
+    "vae-anime64-sigma": Preset(VAEConfig(), {**SIGMA_LOSS, "beta_kl": 1.0, "epochs": 30}),
     # The σ-VAE's reconstructions bound its FID (rFID 92), so: a 4×4 bottleneck (four convs, not five) and wider
     # layers at full resolution, at the σ-VAE's speed on a CPU; β = 0.25 lets the codes carry more of the face
     # (the fitted prior samples the codes wherever they land), and the rate falls to 0 over the last 12 epochs.
     "vae-anime64-wide": Preset(VAEConfig(hidden_channels=(48, 96, 192, 384)),
-                               dict(recon_loss="gaussian", recon_reduction="sum", beta_kl=0.25, epochs=32,
-                                    lr_decay_epochs=12)),
+                               {**SIGMA_LOSS, "beta_kl": 0.25, "epochs": 32, "lr_decay_epochs": 12}),
     "dcgan-anime64": Preset(DCGANConfig(), DCGAN_TRAIN),
     "dcgan-anime128": Preset(DCGANConfig(image_size=128, latent_dim=256), DCGAN_TRAIN),  # seed 004
     "vae-fashion28": Preset(FASHION, FASHION_TRAIN),
