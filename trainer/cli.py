@@ -330,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        # Ctrl-C can land inside a progress bar's constructor; tqdm's __del__ then fails on the half-built bar
+        # as it is collected. The run is already saved and reported: keep that teardown noise off the screen.
+        sys.unraisablehook = lambda unraisable: None
         print(f"interrupted: {INTERRUPTED.get(args.command, 'nothing was written')}", file=sys.stderr)
         return 130
     return 0
