@@ -21,6 +21,25 @@ def test_seed000_vae_shapes_and_layers():
     assert out.shape == (2, 3, 64, 64) and 0 <= out.min() and out.max() <= 1
 
 
+def test_refine_channels_draw_full_resolution_maps_before_a_3x3_conv(tmp_path):
+    config = VAEConfig(image_size=16, latent_dim=8, hidden_channels=(8, 16), dense_dim=32, refine_channels=4)
+    vae = ConvVAE(config).eval()
+    up = [m for m in vae.decoder if isinstance(m, torch.nn.ConvTranspose2d)]
+    head = vae.decoder[-2]
+    assert up[-1].out_channels == 4 and isinstance(head, torch.nn.Conv2d) and head.kernel_size == (3, 3)
+    z = torch.randn(3, 8)
+    out = vae.decode(z)
+    assert out.shape == (3, 3, 16, 16) and 0 <= out.min() and out.max() <= 1
+    vae.save_pretrained(tmp_path / "refine")
+    loaded = load_model(tmp_path / "refine")
+    assert loaded.config.refine_channels == 4 and torch.equal(loaded.decode(z), out)
+    # Without it the decoder is seed 000's: the same layers (so older checkpoints keep loading).
+    plain = ConvVAE(VAEConfig(image_size=16, latent_dim=8, hidden_channels=(8, 16), dense_dim=32))
+    assert not any(isinstance(m, torch.nn.Conv2d) for m in plain.decoder)
+    with pytest.raises(ValueError, match="refine_channels"):
+        VAEConfig(refine_channels=-1)
+
+
 def test_fashion_vae_handles_odd_feature_sizes():
     vae = ConvVAE(VAEConfig(image_size=28, image_channels=1, latent_dim=16, hidden_channels=(32, 64, 128)))
     recon, mu, _ = vae(torch.rand(3, 1, 28, 28))

@@ -104,6 +104,10 @@ PRESETS: dict[str, Preset] = {
     # (the fitted prior samples the codes wherever they land), and the rate falls to 0 over the last 12 epochs.
     "vae-anime64-wide": Preset(VAEConfig(hidden_channels=(48, 96, 192, 384)),
                                {**SIGMA_LOSS, "beta_kl": 0.25, "epochs": 32, "lr_decay_epochs": 12}),
+    # The wide σ-VAE's rFID (79.5) still bounds it; its last layer draws each pixel linearly from 2×2 half-resolution
+    # features. Sixteen full-resolution maps and a 3×3 conv give the decoder pixel-scale edges (≈ 0.85× its speed).
+    "vae-anime64-refine": Preset(VAEConfig(hidden_channels=(48, 96, 192, 384), refine_channels=16),
+                                 {**SIGMA_LOSS, "beta_kl": 0.25, "epochs": 32, "lr_decay_epochs": 12}),
     "dcgan-anime64": Preset(DCGANConfig(), DCGAN_TRAIN),
     "dcgan-anime128": Preset(DCGANConfig(image_size=128, latent_dim=256), DCGAN_TRAIN),  # seed 004
     "vae-fashion28": Preset(FASHION, FASHION_TRAIN),

@@ -1,5 +1,6 @@
 """Convolutional VAE of seed 000: five stride-2 convs 32→512, a 1024-d dense layer, μ and log σ² heads;
-the decoder mirrors it with transposed convs and ends in a sigmoid (pixels in [0, 1])."""
+the decoder mirrors it with transposed convs and ends in a sigmoid (pixels in [0, 1]). ``refine_channels``
+(not in the seed) lets the decoder draw feature maps at full resolution and a 3×3 conv turn them into pixels."""
 
 from __future__ import annotations
 
@@ -18,12 +19,18 @@ class VAEConfig:
     latent_dim: int = 128
     hidden_channels: tuple[int, ...] = (32, 64, 128, 256, 512)
     dense_dim: int = 1024
+    # 0: the last transposed conv draws the pixels straight from the half-resolution maps (seed 000), so every
+    # output pixel is one linear function of 2×2 features; > 0: it draws this many maps at full resolution, and
+    # after BatchNorm + LeakyReLU a 3×3 conv mixes neighbours into each pixel: room for edges at pixel scale.
+    refine_channels: int = 0
 
     def __post_init__(self):
         if self.image_size < 4 or self.image_channels not in (1, 3) or self.latent_dim < 1:
             raise ValueError("need image_size >= 4, image_channels 1 or 3, latent_dim >= 1")
         if not self.hidden_channels or min(self.hidden_channels) < 1:
             raise ValueError("hidden_channels must be a non-empty tuple of positive widths")
+        if self.refine_channels < 0:
+            raise ValueError("refine_channels must be 0 (none) or a positive width")
         if self.feature_sizes()[-1] < 1:
             raise ValueError(f"{len(self.hidden_channels)} stride-2 layers shrink {self.image_size}px to nothing")
 
@@ -76,13 +83,16 @@ class ConvVAE(PretrainedMixin, nn.Module):
         self.decoder_dense = nn.Linear(config.latent_dim, flat)  # (B, latent_dim) → (B, 512·2·2)
         layers: list[nn.Module] = []
         rev_widths, rev_sizes = widths[::-1], sizes[::-1]
+        if config.refine_channels:
+            rev_widths = (*rev_widths[:-1], config.refine_channels)  # the last up layer draws feature maps
         for i in range(len(config.hidden_channels)):
             # (B, 512, 2, 2) → (B, 256, 4, 4) → … → (B, 32, 32, 32) → (B, C, 64, 64)
             layers.append(up_layer(rev_widths[i], rev_widths[i + 1], rev_sizes[i], rev_sizes[i + 1]))
-            last = i == len(config.hidden_channels) - 1
-            layers.append(nn.Sigmoid() if last else nn.BatchNorm2d(rev_widths[i + 1]))
-            if not last:
-                layers.append(nn.LeakyReLU(0.2, inplace=True))
+            if i < len(config.hidden_channels) - 1 or config.refine_channels:
+                layers += [nn.BatchNorm2d(rev_widths[i + 1]), nn.LeakyReLU(0.2, inplace=True)]
+        if config.refine_channels:  # (B, refine, 64, 64) → (B, C, 64, 64)
+            layers.append(nn.Conv2d(config.refine_channels, config.image_channels, 3, padding=1))
+        layers.append(nn.Sigmoid())
         self.decoder = nn.Sequential(*layers)
 
     @property
