@@ -56,3 +56,25 @@ def test_a_decay_longer_than_the_run_is_refused(tmp_path, capsys):
     assert train(tmp_path / "run", "--preset", "vae-tiny", "--data", "synthetic:64", "--epochs", 2,
                  "--lr-decay-epochs", 3) == 2
     assert "lr_decay_epochs must lie in 0..epochs" in capsys.readouterr().err
+
+
+def test_warmup_rises_linearly_from_zero_then_meets_the_decay():
+    assert lr_factor(0, 10, 4, 0.5) == 0.0
+    assert lr_factor(0.25, 10, 4, 0.5) == pytest.approx(0.5)
+    assert [lr_factor(p, 10, 4, 0.5) for p in (0.5, 3, 6)] == [1.0, 1.0, 1.0]
+    assert lr_factor(8.5, 10, 4, 0.5) == pytest.approx(0.375)
+    assert lr_factor(0.1, 10, 0, 0.2) == pytest.approx(0.5)  # warm-up alone, no decay
+
+
+def test_a_warmed_up_vae_run_ends_below_the_base_rate_and_trains_differently(tmp_path, capsys):
+    args = ("--preset", "vae-tiny", "--data", "synthetic:256", "--batch-size", 32, "--epochs", 2)
+    assert train(tmp_path / "warm", *args, "--lr-warmup-epochs", 2) == 0
+    assert train(tmp_path / "constant", *args) == 0
+    base = 2e-3
+    # 209 training faces make 6 full batches an epoch: the last step sits at 1 + 5/6 epochs of a 2-epoch warm-up.
+    (rate,) = final_learning_rates(tmp_path / "warm")["vae"]
+    assert rate == pytest.approx(base * (1 + 5 / 6) / 2)
+    warm, constant = (load_file(tmp_path / name / "checkpoint/model.safetensors") for name in ("warm", "constant"))
+    assert not all(torch.equal(warm[k], constant[k]) for k in warm)
+    assert train(tmp_path / "refused", *args, "--lr-warmup-epochs", 1.5, "--lr-decay-epochs", 1) == 2
+    assert "lr_warmup_epochs must lie in 0..epochs − lr_decay_epochs" in capsys.readouterr().err

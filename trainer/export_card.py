@@ -45,7 +45,7 @@ def continuation_lines(continued_from: list[dict], epochs: int) -> list[str]:
 # the last run's value is not the preset's.
 RECIPE_OPTIONS = ("batch_size", "learning_rate", "adam_beta1", "adam_beta2", "beta_kl", "recon_loss",
                   "recon_reduction", "kl_anneal_epochs", "flip", "test_fraction", "seed", "ema_decay",
-                  "adversarial_weight", "r1_gamma", "r1_interval", "lr_decay_epochs")
+                  "adversarial_weight", "r1_gamma", "r1_interval", "lr_decay_epochs", "lr_warmup_epochs")
 
 
 def recipe_flags(preset: str, train: dict) -> str:
@@ -137,6 +137,8 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         f"- preset `{run_config['preset']}`: {metrics['epochs']} epochs of {train['epochs']} planned, batch "
         f"{train['batch_size']}, Adam lr {train['learning_rate']:g} betas ({train['adam_beta1']}, {train['adam_beta2']}), "
         f"flip augmentation {'on' if train['flip'] else 'off'}, seed {train['seed']}"
+        + (f", lr rising linearly from 0 over the first {train['lr_warmup_epochs']:g} epochs"
+           if train.get("lr_warmup_epochs") else "")
         + (f", lr falling linearly to 0 over the last {train['lr_decay_epochs']} epochs"
            if train.get("lr_decay_epochs") else ""),
         *([f"- why {metrics['epochs']} epochs: {metrics['note']}"] if metrics.get("note") else []),
