@@ -99,6 +99,8 @@ DCGAN_TRAIN = dict(model="dcgan", learning_rate=2e-4, adam_beta1=0.5, adam_beta2
 
 # The σ-VAE's Gaussian likelihood, summed over pixels (its σ is set inside the loss).
 SIGMA_LOSS = dict(recon_loss="gaussian", recon_reduction="sum")
+WIDE_VAE = VAEConfig(hidden_channels=(48, 96, 192, 384))
+WIDE_TRAIN = {**SIGMA_LOSS, "beta_kl": 0.25, "epochs": 32, "lr_decay_epochs": 12}
 
 PRESETS: dict[str, Preset] = {
     "vae-anime64": Preset(VAEConfig(), dict(epochs=80)),
@@ -107,14 +109,12 @@ PRESETS: dict[str, Preset] = {
     # The σ-VAE's reconstructions bound its FID (rFID 92), so: a 4×4 bottleneck (four convs, not five) and wider
     # layers at full resolution, at the σ-VAE's speed on a CPU; β = 0.25 lets the codes carry more of the face
     # (the fitted prior samples the codes wherever they land), and the rate falls to 0 over the last 12 epochs.
-    "vae-anime64-wide": Preset(VAEConfig(hidden_channels=(48, 96, 192, 384)),
-                               {**SIGMA_LOSS, "beta_kl": 0.25, "epochs": 32, "lr_decay_epochs": 12}),
+    "vae-anime64-wide": Preset(WIDE_VAE, WIDE_TRAIN),
     # The wide σ-VAE's rFID (79.5) still bounds it; its last layer draws each pixel linearly from 2×2 half-resolution
     # features. Sixteen full-resolution maps and a 3×3 conv give the decoder pixel-scale edges (≈ 0.85× its speed).
     # Without a warm-up its log σ² head blew up within Adam's first steps (KL 1e9 nats, epoch 1 at PSNR 11 dB).
-    "vae-anime64-refine": Preset(VAEConfig(hidden_channels=(48, 96, 192, 384), refine_channels=16),
-                                 {**SIGMA_LOSS, "beta_kl": 0.25, "epochs": 32, "lr_decay_epochs": 12,
-                                  "lr_warmup_epochs": 1.0}),
+    "vae-anime64-refine": Preset(dataclasses.replace(WIDE_VAE, refine_channels=16),
+                                 {**WIDE_TRAIN, "lr_warmup_epochs": 1.0}),
     "dcgan-anime64": Preset(DCGANConfig(), DCGAN_TRAIN),
     "dcgan-anime128": Preset(DCGANConfig(image_size=128, latent_dim=256), DCGAN_TRAIN),  # seed 004
     "vae-fashion28": Preset(FASHION, FASHION_TRAIN),
