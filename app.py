@@ -386,6 +386,7 @@ def launch(blocks: gr.Blocks, **options):
     route = face_route(render_face, lambda name: explorer.model(name).latent_dim, SLIDER_COUNT)
     return blocks.queue(default_concurrency_limit=4).launch(css=CSS, app_kwargs={"routes": [route]}, **options)
 
+
 if __name__ == "__main__":
     import argparse
 
