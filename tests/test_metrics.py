@@ -9,7 +9,8 @@ import torch
 
 from trainer.cli import main
 from trainer.data.synthetic import synthetic_faces
-from trainer.evaluate import reconstruction_realism
+from trainer.evaluate import generate, quantised, reconstruction_realism
+from trainer.models import ConvVAE, VAEConfig
 from trainer.metrics import disentanglement as dis
 from trainer.metrics.errors import MetricsError
 from trainer.metrics.feature_cache import cached_features
@@ -141,7 +142,8 @@ def test_evaluate_cli_end_to_end(tmp_path):
                  "--no-cache"]) == 0
     assert main(["export", "--run", str(tmp_path / "run"), "--out", str(tmp_path / "m")]) == 0
     args = ["evaluate", "--checkpoint", str(tmp_path / "m"), "--data", data, "--num-samples", "24",
-            "--feature-cache", str(tmp_path / "features"), "--cache-dir", str(tmp_path / "data")]
+            "--feature-cache", str(tmp_path / "features"), "--cache-dir", str(tmp_path / "data"),
+            "--temperatures", "0.5"]
     assert main(args) == 0
     evaluation = json.loads((tmp_path / "m" / "metrics.json").read_text())["evaluation"]
     generation = evaluation["generation"]
@@ -159,8 +161,13 @@ def test_evaluate_cli_end_to_end(tmp_path):
     card = (tmp_path / "m" / "MODEL_CARD.md").read_text()
     assert "## Evaluation" in card and f"| FID | {generation['fid']:.2f} |" in card
     assert f"test faces against the same real images) | {realism['fid']:.2f} /" in card
+    [cool] = evaluation["temperature_sweep"]  # the truncation trade-off: z's spread halved, its own samples
+    assert cool["temperature"] == 0.5 and "z ~ N(0, I), seed 1, temperature 0.5" in cool["sampling"]
+    assert cool["fid"] > 0 and cool["fid"] != pytest.approx(generation["fid"]) and cool["samples"] == 24
+    assert f"| FID / precision / recall at temperature 0.5 (N(0, I)) | {cool['fid']:.2f} /" in card
+    assert evaluation["command"].endswith("--temperatures 0.5")
     cached = sorted((tmp_path / "features").glob("*.npy"))
-    assert len(cached) == 3  # the reference faces, the samples and the reconstructions
+    assert len(cached) == 4  # the reference faces, the samples, the samples at T = 0.5 and the reconstructions
     assert main(args) == 0  # again: every feature set now comes from the cache (seeded samples, same weights)
     assert sorted((tmp_path / "features").glob("*.npy")) == cached
     again = json.loads((tmp_path / "m" / "metrics.json").read_text())["evaluation"]["generation"]
@@ -174,3 +181,23 @@ def test_evaluate_cli_end_to_end(tmp_path):
 def test_evaluate_rejects_nonsense_arguments(tmp_path, capsys):
     assert main(["evaluate", "--checkpoint", str(tmp_path / "none"), "--data", "synthetic:20"]) == 2
     assert "error:" in capsys.readouterr().err
+    assert main(["train", "--preset", "vae-tiny", "--data", "synthetic:40", "--max-steps", "1", "--out",
+                 str(tmp_path / "run"), "--no-cache"]) == 0
+    assert main(["export", "--run", str(tmp_path / "run"), "--out", str(tmp_path / "m")]) == 0
+    capsys.readouterr()
+    for temperature in ("0", "2.5", "-1"):
+        assert main(["evaluate", "--checkpoint", str(tmp_path / "m"), "--data", "synthetic:40",
+                     "--temperatures", "1", temperature]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--temperatures must lie in (0, 2]" in err
+
+
+def test_generated_samples_follow_the_temperature():
+    """T scales z itself, as the app's slider does: the same seed at T = 0.5 decodes half of its T = 1 codes."""
+    model = ConvVAE(VAEConfig(image_size=16, latent_dim=8, hidden_channels=(8, 16), dense_dim=32)).eval()
+    z = torch.randn(6, 8, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        expected = [quantised(model.decode(z * t)) for t in (1.0, 0.5)]
+    assert torch.equal(generate(model, 6, seed=5, device=torch.device("cpu")), expected[0])
+    assert torch.equal(generate(model, 6, seed=5, device=torch.device("cpu"), temperature=0.5), expected[1])
+    assert not torch.equal(expected[0], expected[1])

@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--max-images", type=int, default=None, help="read only the first N images")
     evaluate.add_argument("--feature-cache", type=Path, default=Path(".cache/features"),
                           help="where reference Inception features are cached (default .cache/features)")
+    evaluate.add_argument("--temperatures", type=float, nargs="+", default=[], metavar="T",
+                          help="also measure samples drawn at these temperatures (z's spread scaled by T, as the "
+                               "app's slider does; from the fitted prior where the folder has one)")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     add_cache_options(evaluate)
@@ -321,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError("--max-images must be at least 2")
             run_evaluate(args.checkpoint, args.data, num_samples=args.num_samples, reference=args.reference,
                          device=args.device, seed=args.seed, data_cache=None if args.no_cache else args.cache_dir,
-                         feature_cache=None if args.no_cache else args.feature_cache, max_images=args.max_images)
+                         feature_cache=None if args.no_cache else args.feature_cache, max_images=args.max_images,
+                         temperatures=tuple(args.temperatures))
         elif args.command == "results":
             print(results_table_of(args.checkpoints))
         elif args.command == "sample":

@@ -49,14 +49,15 @@ INCEPTION_SCORE = {
 
 @torch.no_grad()
 def generate(model, count: int, seed: int, device: torch.device, batch_size: int = 250,
-             prior: LatentPrior | None = None) -> torch.Tensor:
-    """``count`` seeded samples z ~ N(0, I) (or the fitted ``prior``) → images, quantised to uint8 as a saved
-    PNG would be."""
+             prior: LatentPrior | None = None, temperature: float = 1.0) -> torch.Tensor:
+    """``count`` seeded samples z ~ N(0, I) (or the fitted ``prior``), their spread scaled by ``temperature`` as
+    the app's slider scales it → images, quantised to uint8 as a saved PNG would be."""
     generator = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, count, batch_size):
         n = min(batch_size, count - start)
-        z = prior.sample(n, generator) if prior else torch.randn(n, model.latent_dim, generator=generator)
+        z = (prior.sample(n, generator, temperature) if prior
+             else torch.randn(n, model.latent_dim, generator=generator) * temperature)
         out.append(quantised(model.decode(z.to(device))))
     return torch.cat(out)
 
@@ -93,18 +94,19 @@ def reference_indices(is_test: np.ndarray, split: str, count: int, seed: int) ->
 
 
 def generation_figures(model, data, extractor, *, num_samples, reference, seed, device, feature_cache,
-                       prior: LatentPrior | None = None) -> dict:
+                       prior: LatentPrior | None = None, temperature: float = 1.0) -> dict:
     chosen = reference_indices(data.is_test, reference, num_samples, seed)
     real, cached = cached_features(extractor, data.images[torch.from_numpy(chosen)], feature_cache)
     # Cached by pixels too: re-evaluating unchanged weights (seeded samples) costs no Inception pass.
-    fake, _ = cached_features(extractor, generate(model, num_samples, seed + 1, device, prior=prior), feature_cache,
-                              "sample features")
+    samples = generate(model, num_samples, seed + 1, device, prior=prior, temperature=temperature)
+    fake, _ = cached_features(extractor, samples, feature_cache, "sample features")
     drawn = (f"z ~ fitted latent prior ({prior.manifest.get('components', len(prior.weights))}-component "
              f"Gaussian mixture on the training split's μ)" if prior else "z ~ N(0, I)")
     return {
         "fid": frechet_distance(real, fake), "kid": kernel_distance(real, fake, seed),
         **precision_recall_density_coverage(real, fake),
-        "samples": num_samples, "sampling": f"{drawn}, seed {seed + 1}, temperature 1, quantised to uint8",
+        "samples": num_samples, "sampling": f"{drawn}, seed {seed + 1}, temperature {temperature:g}, quantised to uint8",
+        "temperature": temperature,
         "reference": {"split": reference, "images": int(len(chosen)), "features_cached": cached,
                       "selection": "all" if len(chosen) == int((data.is_test if reference == "test"
                                                                 else ~data.is_test).sum())
@@ -136,13 +138,16 @@ def attribute_figures(mu: np.ndarray, data, seed: int) -> dict:
 
 def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_000, reference: str = "train",
                  device: str = "auto", seed: int = 0, data_cache: Path | None = None,
-                 feature_cache: Path | None = None, max_images: int | None = None) -> dict:
+                 feature_cache: Path | None = None, max_images: int | None = None,
+                 temperatures: tuple[float, ...] = ()) -> dict:
     checkpoint = Path(checkpoint)
     meta = read_checkpoint_config(checkpoint)
     if num_samples < 10:
         raise MetricsError("--num-samples must be at least 10")
     if reference not in ("train", "test"):
         raise MetricsError("--reference must be train or test")
+    if any(not 0 < t <= 2 for t in temperatures):
+        raise MetricsError("--temperatures must lie in (0, 2], as the app's temperature slider")
     runtime = start_runtime(device, "fp32", channels_last=False)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # figures in full fp32
     model = load_model(checkpoint).to(runtime.device).eval()
@@ -159,13 +164,19 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
     with stage("generation", timings):
         generation = generation_figures(model, data, extractor, num_samples=num_samples, reference=reference,
                                         seed=seed, device=runtime.device, feature_cache=feature_cache)
-    fitted = {}
-    if has_latent_prior(checkpoint):  # a VAE with an ex-post prior: its samples are measured too
-        prior = load_latent_prior(checkpoint)
+    fitted, prior = {}, load_latent_prior(checkpoint) if has_latent_prior(checkpoint) else None
+    if prior:  # a VAE with an ex-post prior: its samples are measured too
         with stage("generation (fitted prior)", timings):
             fitted = {"generation_fitted_prior": generation_figures(
                 model, data, extractor, num_samples=num_samples, reference=reference, seed=seed,
                 device=runtime.device, feature_cache=feature_cache, prior=prior)}
+    sweep = {}
+    if temperatures:  # the truncation trade-off, from the prior the app samples best from
+        with stage("temperature sweep", timings):
+            sweep = {"temperature_sweep": [generation_figures(
+                model, data, extractor, num_samples=num_samples, reference=reference, seed=seed,
+                device=runtime.device, feature_cache=feature_cache, prior=prior, temperature=t)
+                for t in temperatures]}
     with stage("reconstruction", timings):
         test_images = data.images[data.split_indices("test")]
         reconstruction = reconstruction_figures(encoder.encode, model.decode, test_images, runtime.device)
@@ -179,7 +190,7 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
         mu, _ = encode_images(encoder.encode, data.images.to(runtime.device), runtime)
         attributes = attribute_figures(mu, data, seed)
     evaluation = {
-        "generation": generation, **fitted, "inception_score": INCEPTION_SCORE, "reconstruction": reconstruction,
+        "generation": generation, **fitted, **sweep, "inception_score": INCEPTION_SCORE, "reconstruction": reconstruction,
         "disentanglement": attributes,
         "data": {"sources": data.provenance, "images": len(data), "test_images": int(data.is_test.sum())},
         "weights_sha256": sha256_of_file(checkpoint / WEIGHTS_NAME),
@@ -190,7 +201,9 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
         "wall_time_s": round(time.perf_counter() - started, 1),
         "command": " ".join(["python -m trainer evaluate", f"--checkpoint {checkpoint}",
                              *[f"--data {s}" for s in specs], f"--num-samples {num_samples}",
-                             f"--reference {reference}"]),
+                             f"--reference {reference}",
+                             *([f"--temperatures {' '.join(f'{t:g}' for t in temperatures)}"] if temperatures
+                               else [])]),
     }
     save_evaluation(checkpoint, evaluation)
     log.info("FID %.2f, KID %.4f, precision %.3f, recall %.3f, test PSNR %.2f dB, SSIM %.3f, reconstruction FID "
@@ -200,6 +213,9 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
     if fitted:
         g = fitted["generation_fitted_prior"]
         log.info("fitted prior: FID %.2f, KID %.4f, precision %.3f, recall %.3f", g["fid"], g["kid"]["mean"],
+                 g["precision"], g["recall"])
+    for g in sweep.get("temperature_sweep", []):
+        log.info("temperature %g: FID %.2f, precision %.3f, recall %.3f", g["temperature"], g["fid"],
                  g["precision"], g["recall"])
     return evaluation
 

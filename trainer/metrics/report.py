@@ -29,6 +29,7 @@ def evaluation_section(evaluation: dict) -> str:
         f"| precision / recall (k = {g['nearest_k']}) | {g['precision']:.3f} / {g['recall']:.3f} |",
         f"| density / coverage | {g['density']:.3f} / {g['coverage']:.3f} |",
         *_fitted_prior_rows(evaluation.get("generation_fitted_prior")),
+        *_temperature_rows(evaluation.get("temperature_sweep")),
         f"| Inception Score | not available: {evaluation['inception_score']['reason']} |",
         f"| test MSE / PSNR / SSIM ({r['images']:,} images, {r['encoder']}) | {r['mse']:.4f} / "
         f"{r['psnr']:.2f} dB / {r['ssim']:.3f} |",
@@ -59,6 +60,13 @@ def _fitted_prior_rows(g: dict | None) -> list[str]:
             f"| KID (×10³), fitted prior | {1e3 * g['kid']['mean']:.2f} ± {1e3 * g['kid']['std']:.2f} |",
             f"| precision / recall, fitted prior | {g['precision']:.3f} / {g['recall']:.3f} |",
             f"| density / coverage, fitted prior | {g['density']:.3f} / {g['coverage']:.3f} |"]
+
+
+def _temperature_rows(sweep: list[dict] | None) -> list[str]:
+    """The truncation trade-off: the same figures for z drawn with its spread scaled by each temperature."""
+    return [f"| FID / precision / recall at temperature {g['temperature']:g} "
+            f"({'fitted prior' if g['sampling'].startswith('z ~ fitted') else 'N(0, I)'}) "
+            f"| {g['fid']:.2f} / {g['precision']:.3f} / {g['recall']:.3f} |" for g in sweep or []]
 
 
 def _realism_rows(realism: dict | None) -> list[str]:
