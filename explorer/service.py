@@ -248,6 +248,11 @@ class Explorer:
                          f"reconstruction PSNR {r['psnr']:.2f} dB · SSIM {r['ssim']:.3f}"
                          + (f" · FID {r['realism']['fid']:.1f}" if r.get("realism") else "") + " · Inception Score: not "
                          f"available (the offline FID network has no classifier head; see Results)")
+            sweep = evaluation.get("temperature_sweep") or []
+            if sweep:  # what the temperature slider trades: precision against recall
+                lines.append("Sampling temperature: " + " · ".join(
+                    f"T {g['temperature']:g}: FID {g['fid']:.1f}, precision {g['precision']:.3f}, recall "
+                    f"{g['recall']:.3f}" for g in sweep) + (" (fitted prior)" if fitted else " (N(0, I))"))
         return "\n\n".join(lines)
 
     def results(self) -> str:
