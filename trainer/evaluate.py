@@ -105,8 +105,8 @@ def generation_figures(model, data, extractor, *, num_samples, reference, seed, 
     return {
         "fid": frechet_distance(real, fake), "kid": kernel_distance(real, fake, seed),
         **precision_recall_density_coverage(real, fake),
-        "samples": num_samples, "sampling": f"{drawn}, seed {seed + 1}, temperature {temperature:g}, quantised to uint8",
-        "temperature": temperature,
+        "samples": num_samples, "temperature": temperature,
+        "sampling": f"{drawn}, seed {seed + 1}, temperature {temperature:g}, quantised to uint8",
         "reference": {"split": reference, "images": int(len(chosen)), "features_cached": cached,
                       "selection": "all" if len(chosen) == int((data.is_test if reference == "test"
                                                                 else ~data.is_test).sum())
@@ -190,8 +190,8 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
         mu, _ = encode_images(encoder.encode, data.images.to(runtime.device), runtime)
         attributes = attribute_figures(mu, data, seed)
     evaluation = {
-        "generation": generation, **fitted, **sweep, "inception_score": INCEPTION_SCORE, "reconstruction": reconstruction,
-        "disentanglement": attributes,
+        "generation": generation, **fitted, **sweep, "inception_score": INCEPTION_SCORE,
+        "reconstruction": reconstruction, "disentanglement": attributes,
         "data": {"sources": data.provenance, "images": len(data), "test_images": int(data.is_test.sum())},
         "weights_sha256": sha256_of_file(checkpoint / WEIGHTS_NAME),
         **({"inversion_sha256": sha256_of_file(checkpoint / INVERSION_DIR / WEIGHTS_NAME)} if encoder is not model
