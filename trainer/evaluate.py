@@ -140,14 +140,14 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
                  device: str = "auto", seed: int = 0, data_cache: Path | None = None,
                  feature_cache: Path | None = None, max_images: int | None = None,
                  temperatures: tuple[float, ...] = ()) -> dict:
-    checkpoint = Path(checkpoint)
-    meta = read_checkpoint_config(checkpoint)
-    if num_samples < 10:
+    if num_samples < 10:  # arguments first: a nonsense one fails before any file is read
         raise MetricsError("--num-samples must be at least 10")
     if reference not in ("train", "test"):
         raise MetricsError("--reference must be train or test")
     if any(not 0 < t <= 2 for t in temperatures):
         raise MetricsError("--temperatures must lie in (0, 2], as the app's temperature slider")
+    checkpoint = Path(checkpoint)
+    meta = read_checkpoint_config(checkpoint)
     runtime = start_runtime(device, "fp32", channels_last=False)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # figures in full fp32
     model = load_model(checkpoint).to(runtime.device).eval()
