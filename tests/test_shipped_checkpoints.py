@@ -12,7 +12,7 @@ from trainer.models.atlas import load_atlas
 from trainer.models.latent_prior import PRIOR_NAME, load_latent_prior
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
-SHIPPED = ["dcgan-anime64", "vae-anime64", "vae-anime64-sigma", "vae-anime64-wide", "vae-anime64-refine", "vae-anime64-refine32", "vae-fashion28", "vae-fashion28-beta4"]
+SHIPPED = ["dcgan-anime64", "vae-anime64", "vae-anime64-sigma", "vae-anime64-wide", "vae-anime64-refine", "vae-anime64-refine32", "vae-anime64-refine64-z256", "vae-fashion28", "vae-fashion28-beta4"]
 FOUND = sorted(p.parent.name for p in CHECKPOINTS.glob("*/config.json"))
 
 
