@@ -30,7 +30,9 @@ def test_shipped_folder_loads_and_decodes_a_face(name):
     assert face.shape == (1, config.image_channels, config.image_size, config.image_size)
     assert torch.isfinite(face).all() and 0 <= face.min() and face.max() <= 1 and face.std() > 0.02
     size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
-    assert size < 50 * 2**20, f"{name} is {size / 2**20:.1f} MB"
+    # Every shipped byte stays in git history: ~23 MB of fp16 weights plus a 256-d model's atlas (fp16 μ of 58k faces)
+    # is the most one folder may hold.
+    assert size < 56 * 2**20, f"{name} is {size / 2**20:.1f} MB"
     for document in ("metrics.json", "MODEL_CARD.md", "samples.png", "evolution.png", "loss_curves.png"):
         assert (folder / document).is_file(), document
     assert not list(folder.glob("*.pt")) and not list(folder.glob("*.pkl"))
