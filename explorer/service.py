@@ -252,7 +252,7 @@ class Explorer:
             if sweep:  # what the temperature slider trades: precision against recall
                 lines.append("Sampling temperature: " + " · ".join(
                     f"T {g['temperature']:g}: FID {g['fid']:.1f}, precision {g['precision']:.3f}, recall "
-                    f"{g['recall']:.3f}" for g in sweep) + (" (fitted prior)" if fitted else " (N(0, I))"))
+                    f"{g['recall']:.3f}" for g in sweep) + f" ({PRIOR_LABELS['fitted' if fitted else 'normal']})")
         return "\n\n".join(lines)
 
     def results(self) -> str:
