@@ -15,11 +15,10 @@ from app_api import add_api_endpoints, user_errors
 from app_face import face_html, face_route, face_widget
 from app_map import hover_server, latent_map
 from app_outputs import MAX_AGE_S, write_output
-from explorer.errors import LatentInputError
+from app_share import share_handlers
 from explorer.latents import check_latent
 from explorer.render import gif_bytes, grid
 from explorer.service import ATTRIBUTE_SLIDERS, PRIOR_LABELS, TOP_SLIDERS, Explorer
-from explorer.share import PageState, latent_from_json, latent_to_json
 
 SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
 UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
@@ -139,63 +138,6 @@ def evolution_range(name: str):
     found = explorer.evolution(name)
     epochs = found[1] if found else [0]
     return gr.Slider(minimum=min(epochs), maximum=max(epochs), value=max(epochs), step=1)
-
-
-@user_errors
-def export_latent(name: str, base, *offsets):
-    latent = explorer.slider_latent(name, as_latent(base), list(offsets))
-    return write_output(f"latent-{name}", ".json", latent_to_json(latent, name).encode())
-
-
-@user_errors
-def import_latent(name: str, path):
-    if path is None:
-        raise LatentInputError("choose a latent .json file first")
-    latent = latent_from_json(Path(path).read_bytes(), explorer.model(name).latent_dim, name)
-    return new_base(name, latent)
-
-
-# ── shareable links ─────────────────────────────────────────────────────────────────────────────────
-@user_errors
-def share_link(name: str, seed: int, temperature: float, base, *offsets, request: gr.Request = None):
-    """A link that reopens this face: model, seed, temperature, slider offsets (and an uploaded base)."""
-    directions = explorer.sliders(name)
-    random = explorer.random_base(name, int(seed), float(temperature))
-    state = PageState(name, int(seed), float(temperature),
-                      {d.name: float(v) for d, v in zip(directions, offsets) if v},
-                      None if np.allclose(as_latent(base), random) else as_latent(base).round(5).tolist())
-    root = str(request.request.base_url) if request is not None else ""
-    return f"[Link to this face]({root}?{state.to_query()}) — copy it to share"
-
-
-def restore_from_url(request: gr.Request):
-    """Page opened with ?state=…: pick its model, seed and temperature; its sliders follow."""
-    query = str(request.query_params) if request is not None else ""
-    if "state=" not in query:
-        return gr.skip(), gr.skip(), gr.skip(), None
-    try:
-        state = PageState.from_query(query)
-    except LatentInputError as error:
-        gr.Warning(str(error))
-        return gr.skip(), gr.skip(), gr.skip(), None
-    if state.model not in explorer.model_names():
-        gr.Warning(f"the link names model '{state.model}', which this app does not have")
-        return gr.skip(), gr.skip(), gr.skip(), None
-    return state.model, state.seed, state.temperature, vars(state)
-
-
-@user_errors
-def apply_url_state(name: str, pending):
-    """After the model loaded: the link's base latent and slider offsets."""
-    if not pending:
-        return [gr.skip()] * (2 + SLIDER_COUNT)
-    directions = [d.name for d in explorer.sliders(name)]
-    offsets = [float(pending["sliders"].get(n, 0.0)) for n in directions]
-    offsets += [0.0] * (SLIDER_COUNT - len(offsets))
-    base = (as_latent(pending["latent"]) if pending.get("latent")
-            else explorer.random_base(name, int(pending["seed"]), float(pending["temperature"])))
-    offsets = [float(np.clip(v, -3, 3)) for v in offsets]  # the sliders' range
-    return [base.tolist(), face_view(name, base, offsets), *offsets]
 
 
 # ── the map ─────────────────────────────────────────────────────────────────────────────────────────
@@ -334,13 +276,14 @@ def build_demo() -> gr.Blocks:
             link_button = gr.Button("Make a link to this face")
             link = gr.Markdown(elem_id="share-link")
         pending = gr.State(None)
+        share = share_handlers(lambda: explorer, new_base, face_view, SLIDER_COUNT)
 
         # Every operation is a named endpoint; slider drags send only their last value.
         model_outputs = [summary, base, face, *sliders]
         model_name.change(select_model, [model_name, seed, temperature], model_outputs, api_name="select_model")
-        demo.load(restore_from_url, None, [model_name, seed, temperature, pending], api_name=False).then(
+        demo.load(share.restore_from_url, None, [model_name, seed, temperature, pending], api_name=False).then(
             select_model, [model_name, seed, temperature], model_outputs, api_name=False).then(
-            apply_url_state, [model_name, pending], [base, face, *sliders], api_name=False)
+            share.apply_url_state, [model_name, pending], [base, face, *sliders], api_name=False)
         # Slider drags never come here: the face widget's script fetches each image from the face route.
         random_button.click(random_face, [model_name, seed, temperature], [base, face, *sliders], api_name="random")
         reset_button.click(lambda name, b: [user_errors(face_view)(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
@@ -372,9 +315,9 @@ def build_demo() -> gr.Blocks:
         demo.load(evolution_range, model_name, epoch, api_name=False)
         epoch.change(evolution_row, [model_name, epoch], evolution, api_name="evolution",
                      trigger_mode="always_last", show_progress="hidden", queue=False)
-        link_button.click(share_link, [model_name, seed, temperature, base, *sliders], link, api_name="share_link")
-        export_button.click(export_latent, [model_name, base, *sliders], exported, api_name="export_latent")
-        imported.upload(import_latent, [model_name, imported], [base, face, *sliders], api_name="import_latent")
+        link_button.click(share.share_link, [model_name, seed, temperature, base, *sliders], link, api_name="share_link")
+        export_button.click(share.export_latent, [model_name, base, *sliders], exported, api_name="export_latent")
+        imported.upload(share.import_latent, [model_name, imported], [base, face, *sliders], api_name="import_latent")
     return demo
 
 

@@ -1,0 +1,86 @@
+"""Sharing a face from the Gradio app: a link that reopens it, and a latent exported to or imported from JSON.
+
+The handlers are built around a getter for the app's explorer (``python app.py --data`` replaces it after
+import) and the app's own ``new_base`` (the outputs that make a latent the slider face), so they stay in step
+with the slider layout without importing ``app``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable
+
+import gradio as gr
+import numpy as np
+
+from app_api import user_errors
+from app_outputs import write_output
+from explorer.errors import LatentInputError
+from explorer.service import Explorer
+from explorer.share import PageState, latent_from_json, latent_to_json
+
+SLIDER_RANGE = 3.0  # the sliders' ±3σ: a hand-edited link cannot push one past its end
+
+
+def share_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str, np.ndarray], list],
+                   face_view: Callable[..., str], slider_count: int) -> SimpleNamespace:
+    """``share_link``, ``restore_from_url``, ``apply_url_state``, ``export_latent`` and ``import_latent``."""
+
+    @user_errors
+    def share_link(name: str, seed: int, temperature: float, base, *offsets, request: gr.Request = None):
+        """A link that reopens this face: model, seed, temperature, slider offsets (and an uploaded base)."""
+        explorer = explorer_now()
+        directions = explorer.sliders(name)
+        base = np.asarray(base, dtype=np.float32)
+        random = explorer.random_base(name, int(seed), float(temperature))
+        state = PageState(name, int(seed), float(temperature),
+                          {d.name: float(v) for d, v in zip(directions, offsets) if v},
+                          None if np.allclose(base, random) else base.round(5).tolist())
+        root = str(request.request.base_url) if request is not None else ""
+        return f"[Link to this face]({root}?{state.to_query()}) — copy it to share"
+
+    def restore_from_url(request: gr.Request):
+        """Page opened with ?state=…: pick its model, seed and temperature; its sliders follow."""
+        query = str(request.query_params) if request is not None else ""
+        if "state=" not in query:
+            return gr.skip(), gr.skip(), gr.skip(), None
+        try:
+            state = PageState.from_query(query)
+        except LatentInputError as error:
+            gr.Warning(str(error))
+            return gr.skip(), gr.skip(), gr.skip(), None
+        if state.model not in explorer_now().model_names():
+            gr.Warning(f"the link names model '{state.model}', which this app does not have")
+            return gr.skip(), gr.skip(), gr.skip(), None
+        return state.model, state.seed, state.temperature, vars(state)
+
+    @user_errors
+    def apply_url_state(name: str, pending):
+        """After the model loaded: the link's base latent and slider offsets."""
+        if not pending:
+            return [gr.skip()] * (2 + slider_count)
+        explorer = explorer_now()
+        directions = [d.name for d in explorer.sliders(name)]
+        offsets = [float(pending["sliders"].get(n, 0.0)) for n in directions]
+        offsets += [0.0] * (slider_count - len(offsets))
+        base = (np.asarray(pending["latent"], dtype=np.float32) if pending.get("latent")
+                else explorer.random_base(name, int(pending["seed"]), float(pending["temperature"])))
+        offsets = [float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)) for v in offsets]
+        return [base.tolist(), face_view(name, base, offsets), *offsets]
+
+    @user_errors
+    def export_latent(name: str, base, *offsets):
+        latent = explorer_now().slider_latent(name, np.asarray(base, dtype=np.float32), list(offsets))
+        return write_output(f"latent-{name}", ".json", latent_to_json(latent, name).encode())
+
+    @user_errors
+    def import_latent(name: str, path):
+        if path is None:
+            raise LatentInputError("choose a latent .json file first")
+        latent = latent_from_json(Path(path).read_bytes(), explorer_now().model(name).latent_dim, name)
+        return new_base(name, latent)
+
+    return SimpleNamespace(share_link=share_link, restore_from_url=restore_from_url,
+                           apply_url_state=apply_url_state, export_latent=export_latent,
+                           import_latent=import_latent)
