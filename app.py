@@ -183,7 +183,8 @@ CSS = "img { image-rendering: pixelated; }"
 
 
 def build_demo() -> gr.Blocks:
-    names = explorer.model_names()
+    choices = explorer.model_choices()
+    names = [name for _, name in choices]
     first = names[0] if names else None
     # delete_cache: Gradio's copies of the files handed out go after an hour, as our originals do.
     with gr.Blocks(title="anime-latent-explorer", delete_cache=(MAX_AGE_S, MAX_AGE_S)) as demo:
@@ -193,7 +194,8 @@ def build_demo() -> gr.Blocks:
                         f"folders with `--checkpoints DIR` or `ANIME_EXPLORER_CHECKPOINTS`.")
             return demo
         with gr.Row():
-            model_name = gr.Dropdown(names, value=first, label="Model", scale=2)
+            model_name = gr.Dropdown(choices, value=first, label="Model", scale=2,
+                                     info="FID: lower samples closer to real faces (Results tab)")
             seed = gr.Number(value=42, precision=0, label="Seed", scale=1)
             temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature (truncation < 1)", scale=2)
         summary = gr.Markdown()

@@ -20,6 +20,7 @@ from PIL import Image
 from explorer.errors import CheckpointError, ImageInputError
 from explorer.latents import apply_directions, check_latent, interpolate
 from explorer.map_colours import UNTAGGED_LABEL, category_colours
+from explorer.model_labels import model_labels
 from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, LocalOriginals
 from explorer.render import labelled_grid
@@ -39,6 +40,15 @@ TEST_FIGURES = {
     "neg_elbo_nats": ("−ELBO", "{:.1f} nats"), "d_real": ("D(real)", "{:.3f}"), "d_fake": ("D(fake)", "{:.3f}"),
     "d_loss": ("D loss", "{:.3f}"), "g_loss": ("G loss", "{:.3f}"),
 }
+
+
+def _read_json(path: Path) -> dict:
+    """A checkpoint's JSON file, or {} where it is missing or unreadable (loading the model reports why)."""
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 @dataclass
@@ -72,6 +82,13 @@ class Explorer:
 
     def model_names(self) -> list[str]:
         return [p.name for p in discover_models(self.root)]
+
+    def model_choices(self) -> list[tuple[str, str]]:
+        """(label, name) per model for a picker, in name order: each label carries the model's FID."""
+        folders = discover_models(self.root)
+        labels = model_labels({p.name: (_read_json(p / "config.json"), _read_json(p / "metrics.json"))
+                               for p in folders})
+        return [(labels[p.name], p.name) for p in folders]
 
     def model(self, name: str) -> ExplorerModel:
         if name not in self._models:
@@ -257,13 +274,8 @@ class Explorer:
 
     def results(self) -> str:
         """Markdown table of every evaluated model beside seed 002's published figures."""
-        models = {}
-        for folder in discover_models(self.root):
-            try:
-                models[folder.name] = json.loads((folder / "metrics.json").read_text())
-            except (OSError, ValueError):
-                continue
-        table = results_table(models)
+        models = {p.name: _read_json(p / "metrics.json") for p in discover_models(self.root)}
+        table = results_table({name: metrics for name, metrics in models.items() if metrics})
         return (f"{table}\n\nFID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
                 "real training images (counts in the last column). Seed 002 did not state its sample counts or "
                 "reference set, so its figures are a guide, not a like-for-like comparison. rFID: the same FID for test "

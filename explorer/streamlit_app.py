@@ -219,11 +219,12 @@ def main() -> None:
     st.set_page_config(page_title="anime-latent-explorer", layout="wide")
     st.title("anime-latent-explorer")
     explorer = get_explorer(os.environ.get(ENV_VAR) or str(Path(__file__).resolve().parents[1] / "checkpoints"))
-    names = explorer.model_names()
+    choices = explorer.model_choices()
+    names, labels = [name for _, name in choices], {name: label for label, name in choices}
     if not names:
         st.error(f"No models found in {explorer.root}; set {ENV_VAR} to a folder of checkpoint folders.")
         return
-    name = st.sidebar.selectbox("Model", names, key="model")
+    name = st.sidebar.selectbox("Model", names, format_func=labels.get, key="model")
     try:
         explorer.model(name)
     except CheckpointError as error:

@@ -1,0 +1,65 @@
+"""The model picker names each model's FID and stars the lowest of its kind on its data."""
+
+import json
+
+from explorer.model_labels import model_labels
+from explorer.service import Explorer
+
+ANIME = {"sources": [{"name": "anime-faces-tagged-64"}, {"name": "anime-faces-kaggle-64"}]}
+FASHION = {"sources": [{"name": "fashion-mnist"}]}
+
+
+def evaluated(fid: float, data: dict, fitted: float | None = None) -> dict:
+    evaluation = {"generation": {"fid": fid}, "data": data}
+    if fitted is not None:
+        evaluation["generation_fitted_prior"] = {"fid": fitted}
+    return {"evaluation": evaluation}
+
+
+VAE, DCGAN = {"model_type": "conv_vae"}, {"model_type": "dcgan"}
+
+
+def test_each_label_carries_the_lower_fid_and_says_when_it_is_the_fitted_priors():
+    labels = model_labels({"plain": (VAE, evaluated(120.0, ANIME)),
+                           "fitted": (VAE, evaluated(140.0, ANIME, fitted=61.25))})
+    assert labels["plain"] == "plain · FID 120.0"
+    assert labels["fitted"] == "fitted · FID 61.2 (fitted prior) ★ best VAE"
+
+
+def test_the_star_compares_only_one_kind_on_one_data_set():
+    labels = model_labels({
+        "gan": (DCGAN, evaluated(40.0, ANIME)),           # lower than every VAE, but another kind
+        "vae-a": (VAE, evaluated(90.0, ANIME, fitted=80.0)),
+        "vae-b": (VAE, evaluated(70.0, ANIME)),
+        "fashion-a": (VAE, evaluated(50.0, FASHION)),     # lower than the anime VAEs, but other data
+        "fashion-b": (VAE, evaluated(65.0, FASHION)),
+    })
+    assert labels["vae-b"].endswith("★ best VAE") and "★" not in labels["vae-a"]
+    assert labels["fashion-a"].endswith("★ best VAE") and "★" not in labels["fashion-b"]
+    assert labels["gan"] == "gan · FID 40.0"  # the only DCGAN: nothing to beat
+
+
+def test_a_tie_for_lowest_stars_only_when_some_model_is_worse():
+    tied = model_labels({"a": (VAE, evaluated(60.0, ANIME)), "b": (VAE, evaluated(60.0, ANIME))})
+    assert "★" not in "".join(tied.values())
+    labels = model_labels({"a": (VAE, evaluated(60.0, ANIME)), "b": (VAE, evaluated(60.0, ANIME)),
+                           "c": (VAE, evaluated(75.0, ANIME))})
+    assert labels["a"].endswith("★ best VAE") and labels["b"].endswith("★ best VAE") and "★" not in labels["c"]
+
+
+def test_a_model_without_an_evaluation_keeps_its_bare_name():
+    labels = model_labels({"new": (VAE, {}), "broken": ({}, {"evaluation": {"generation": {"fid": "nan?"}}}),
+                           "old": (VAE, evaluated(100.0, ANIME))})
+    assert labels == {"new": "new", "broken": "broken", "old": "old · FID 100.0"}
+
+
+def test_the_explorer_reads_the_labels_from_each_folder_in_name_order(tmp_path):
+    for name, config, metrics in [("b-vae", VAE, evaluated(75.5, ANIME)), ("a-vae", VAE, evaluated(80.0, ANIME))]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps(config))
+        (tmp_path / name / "metrics.json").write_text(json.dumps(metrics))
+    (tmp_path / "c-corrupt").mkdir()
+    (tmp_path / "c-corrupt" / "config.json").write_text("{not json")
+    (tmp_path / "c-corrupt" / "metrics.json").write_text("[1, 2]")
+    assert Explorer(tmp_path, data=[]).model_choices() == [
+        ("a-vae · FID 80.0", "a-vae"), ("b-vae · FID 75.5 ★ best VAE", "b-vae"), ("c-corrupt", "c-corrupt")]
