@@ -195,7 +195,7 @@ def build_demo() -> gr.Blocks:
             return demo
         with gr.Row():
             model_name = gr.Dropdown(choices, value=first, label="Model", scale=2,
-                                     info="FID: lower samples closer to real faces (Results tab)")
+                                     info="FID: the lower, the closer its samples to real faces (see Results)")
             seed = gr.Number(value=42, precision=0, label="Seed", scale=1)
             temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature (truncation < 1)", scale=2)
         summary = gr.Markdown()
