@@ -16,7 +16,7 @@ from app_face import face_html, face_route, face_widget
 from app_map import hover_server, latent_map
 from app_outputs import MAX_AGE_S, write_output
 from app_share import share_handlers
-from explorer.latents import check_latent
+from explorer.latents import SLIDER_SPAN, check_latent
 from explorer.render import gif_bytes, grid
 from explorer.service import ATTRIBUTE_SLIDERS, PRIOR_LABELS, TOP_SLIDERS, Explorer
 
@@ -209,7 +209,7 @@ def build_demo() -> gr.Blocks:
                         random_button = gr.Button("Random base")
                         reset_button = gr.Button("Reset sliders")
                 with gr.Column(scale=2):
-                    sliders = [gr.Slider(-3, 3, value=0, step=0.05, label=f"direction {i + 1}", visible=False,
+                    sliders = [gr.Slider(-SLIDER_SPAN, SLIDER_SPAN, value=0, step=0.05, label=f"direction {i + 1}", visible=False,
                                          elem_id=f"slider-{i}") for i in range(SLIDER_COUNT)]
         with gr.Tab("Traversal"):
             gr.Markdown("Each slider swept from −3σ to +3σ, starting from the face the sliders make now, the "

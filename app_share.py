@@ -17,11 +17,9 @@ import numpy as np
 from app_api import user_errors
 from app_outputs import write_output
 from explorer.errors import LatentInputError
+from explorer.latents import SLIDER_SPAN
 from explorer.service import Explorer
 from explorer.share import PageState, latent_from_json, latent_to_json
-
-SLIDER_RANGE = 3.0  # the sliders' ±3σ: a hand-edited link cannot push one past its end
-
 
 def share_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str, np.ndarray], list],
                    face_view: Callable[..., str], slider_count: int) -> SimpleNamespace:
@@ -66,7 +64,7 @@ def share_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str
         offsets += [0.0] * (slider_count - len(offsets))
         base = (np.asarray(pending["latent"], dtype=np.float32) if pending.get("latent")
                 else explorer.random_base(name, int(pending["seed"]), float(pending["temperature"])))
-        offsets = [float(np.clip(v, -SLIDER_RANGE, SLIDER_RANGE)) for v in offsets]
+        offsets = [float(np.clip(v, -SLIDER_SPAN, SLIDER_SPAN)) for v in offsets]  # a hand-edited link stays in range
         return [base.tolist(), face_view(name, base, offsets), *offsets]
 
     @user_errors

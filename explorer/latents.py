@@ -32,13 +32,16 @@ def interpolate(a: np.ndarray, b: np.ndarray, frames: int, mode: str = "slerp") 
     return np.stack([step(a, b, t) for t in np.linspace(0.0, 1.0, frames)])
 
 
+SLIDER_SPAN = 3.0  # every slider runs from −3σ to +3σ (seed 003's traversal)
+
+
 def apply_directions(base: np.ndarray, directions: np.ndarray, offsets: np.ndarray, scales: np.ndarray) -> np.ndarray:
     """base + Σ offset_k · scale_k · direction_k: slider k at offset ±3 moves ±3σ along direction k, σ being
     the spread of the encoded data along it (seed 003's −3σ…+3σ traversal)."""
     return (base + (np.asarray(offsets, np.float32) * np.asarray(scales, np.float32)) @ directions).astype(np.float32)
 
 
-def traverse(base: np.ndarray, direction: np.ndarray, scale: float, steps: int = 7, span: float = 3.0) -> np.ndarray:
+def traverse(base: np.ndarray, direction: np.ndarray, scale: float, steps: int = 7, span: float = SLIDER_SPAN) -> np.ndarray:
     """(steps, D) latents from base − span·σ to base + span·σ along one direction."""
     return np.stack([base + t * scale * direction for t in np.linspace(-span, span, steps)]).astype(np.float32)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from explorer.errors import LatentInputError
-from explorer.latents import check_latent
+from explorer.latents import SLIDER_SPAN, check_latent
 
 FORMAT = "anime-latent-explorer/latent@1"
 MAX_JSON_BYTES = 1 << 20
@@ -106,6 +106,6 @@ def check_offsets(values, count: int) -> list[float]:
         values = [float(v) for v in values]
     except (TypeError, ValueError):
         raise LatentInputError("slider values must be numbers") from None
-    if not all(np.isfinite(v) and abs(v) <= 3 for v in values):
-        raise LatentInputError("slider values must lie within ±3")
+    if not all(np.isfinite(v) and abs(v) <= SLIDER_SPAN for v in values):
+        raise LatentInputError(f"slider values must lie within ±{SLIDER_SPAN:g}")
     return values

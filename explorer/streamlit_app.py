@@ -17,6 +17,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` puts only this folder on the path
 
 from explorer.errors import CheckpointError, ImageInputError, LatentInputError  # noqa: E402
+from explorer.latents import SLIDER_SPAN  # noqa: E402
 from explorer.map_figure import map_figure  # noqa: E402
 from explorer.render import gif_bytes, grid, png_bytes  # noqa: E402
 from explorer.selection import indices_from_selection  # noqa: E402
@@ -81,7 +82,7 @@ def sliders_ui(explorer: Explorer, name: str) -> None:
         right.button("Reset sliders", key="reset", on_click=set_base, args=(name, base_of(explorer, name)))
         for i, direction in enumerate(directions):
             label = direction.name + (f" · AUC {direction.score:.2f}" if direction.score is not None else "")
-            st.slider(label, -3.0, 3.0, 0.0, 0.05, key=f"slider-{name}-{i}")
+            st.slider(label, -SLIDER_SPAN, SLIDER_SPAN, 0.0, 0.05, key=f"slider-{name}-{i}")
     offsets = [st.session_state[f"slider-{name}-{i}"] for i in range(len(directions))]
     face, _ = explorer.face(name, base_of(explorer, name), offsets)
     face_column.image(big(face), caption="The face the sliders make", width=256)
