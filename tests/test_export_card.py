@@ -1,8 +1,8 @@
-"""The model card's Reproduce commands name the recipe options a run changed."""
+"""The model card's Reproduce commands name the recipe options a run changed; its curve keeps one scale."""
 import dataclasses
 
 from trainer.config import PRESETS, TrainConfig
-from trainer.export_card import recipe_flags, reproduce_training
+from trainer.export_card import recipe_flags, reproduce_training, loss_curve_sentence
 
 
 def preset_train(preset: str) -> dict:
@@ -28,3 +28,18 @@ def test_only_the_last_continuation_carries_the_last_runs_options():
         "python -m trainer train --init-from checkpoints/gan --epochs 20 --r1-gamma 0.1 --out runs/gan-2",
         "python -m trainer export --run runs/gan-2 --out checkpoints/gan",
     ]
+
+
+def test_an_annealed_run_lists_its_elbo_not_its_beta_weighted_loss():
+    # β climbing 0.5 → 1 makes the loss rise while the −ELBO, the model's own figure, falls.
+    history = [{"epoch": 1, "beta": 0.5, "test_loss": 220.0, "test_neg_elbo_nats": 300.0},
+               {"epoch": 2, "beta": 1.0, "test_loss": 238.0, "test_neg_elbo_nats": 238.0}]
+    assert loss_curve_sentence(history).startswith("Test −ELBO per epoch")
+    assert loss_curve_sentence(history).endswith("1: 300, 2: 238.")
+
+
+def test_a_run_at_one_beta_lists_its_loss():
+    history = [{"epoch": 1, "beta": 0.25, "test_loss": -7824.55, "test_neg_elbo_nats": -7390.0},
+               {"epoch": 2, "beta": 0.25, "test_loss": -7900.0, "test_neg_elbo_nats": -7400.0}]
+    assert loss_curve_sentence(history) == "Test loss per epoch: 1: -7825, 2: -7900."
+    assert loss_curve_sentence([]) == "Test loss per epoch: see training_metrics.csv."

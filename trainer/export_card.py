@@ -81,6 +81,18 @@ def reproduce_training(name: str, preset: str, data_args: str, continued_from: l
     return lines
 
 
+def loss_curve_sentence(history: list[dict]) -> str:
+    """The test figure per epoch, as a sentence. While KL is annealed the loss weighs KL by each epoch's own β,
+    so it rises as β does even when the model improves: then the curve is the −ELBO, which keeps one scale."""
+    betas = {r.get("beta") for r in history if r.get("beta")}
+    if len(betas) > 1 and all(r.get("test_neg_elbo_nats") for r in history):
+        return ("Test −ELBO per epoch (nats; the loss weighs KL by the epoch's annealed β, so it is not "
+                "comparable across epochs): "
+                + ", ".join(f"{r['epoch']}: {float(r['test_neg_elbo_nats']):.4g}" for r in history) + ".")
+    curve = ", ".join(f"{r['epoch']}: {float(r['test_loss']):.4g}" for r in history if r.get("test_loss"))
+    return f"Test loss per epoch: {curve or 'see training_metrics.csv'}."
+
+
 def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: list[dict], model,
                inversion: dict | None = None) -> str:
     """``inversion``: the DCGAN inversion encoder's training record (its config.json "inversion"), if any."""
@@ -108,8 +120,6 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
                  + (f", applied lazily every {interval} steps with weight ×{interval} (StyleGAN2)" if interval > 1 else ""))
     figure_rows = "\n".join(f"| {k.removeprefix('test_').replace('_', ' ')} | {_fmt(v)} |"
                             for k, v in metrics["test"].items())
-    curve = ", ".join(f"{r['epoch']}: {float(r['test_loss']):.4g}" for r in history
-                      if "test_loss" in r and r["test_loss"])
     lines = [
         f"# {name}",
         "",
@@ -153,7 +163,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         "| --- | --- |",
         figure_rows,
         "",
-        f"Measured {metrics['measured']}. Test loss per epoch: {curve or 'see training_metrics.csv'}."
+        f"Measured {metrics['measured']}. {loss_curve_sentence(history)}"
         + (" A Gaussian likelihood is a density over continuous pixels, so its −log-likelihood (and the loss) "
            "goes below zero as σ shrinks." if is_vae and train["recon_loss"] == "gaussian" else ""),
         "",
