@@ -25,7 +25,7 @@ from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, LocalOriginals
 from explorer.render import labelled_grid
 from explorer.uploads import read_upload, read_upload_file
-from trainer.metrics.report import results_table
+from trainer.metrics.report import results_rows, results_table
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 ENV_VAR = "ANIME_EXPLORER_CHECKPOINTS"
@@ -275,13 +275,16 @@ class Explorer:
     def results(self) -> str:
         """Markdown table of every evaluated model beside seed 002's published figures."""
         models = {p.name: _read_json(p / "metrics.json") for p in discover_models(self.root)}
-        table = results_table({name: metrics for name, metrics in models.items() if metrics})
+        models = {name: metrics for name, metrics in models.items() if metrics}
+        table = results_table(models)
+        unmeasured = any(row["rfid"] is None for row in results_rows(models))
         return (f"{table}\n\nFID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
                 "real training images (counts in the last column). Seed 002 did not state its sample counts or "
                 "reference set, so its figures are a guide, not a like-for-like comparison. rFID: the same FID for test "
                 "faces passed through the model's encoder and decoder (the DCGAN's inversion encoder), the "
-                "decoder measured apart from the latent sampled; — where a model was evaluated before it was "
-                "added. Inception Score: "
+                "decoder measured apart from the latent sampled"
+                + ("; — where a model was evaluated before it was added" if unmeasured else "")
+                + ". Inception Score: "
                 "not available offline (the FID network has no classifier head).")
 
     # ── the map ──────────────────────────────────────────────────────────────────────────────────────

@@ -55,3 +55,20 @@ def test_the_results_table_and_summary_carry_the_evaluation(tiny_models):
     assert f"FID {fid:.1f}" in summary and "Inception Score: not available" in summary
     psnr = json.loads((tiny_models / "tiny-vae" / "metrics.json").read_text())["test"]["test_psnr"]
     assert "Test split: MSE " in summary and f"PSNR {psnr:.2f} dB" in summary  # named, with units
+
+
+def test_the_results_note_explains_a_missing_rfid_only_when_one_is_missing(tiny_models, tmp_path):
+    import json
+    import shutil
+
+    from explorer.service import Explorer
+
+    clause = "— where a model was evaluated before it was added"
+    assert clause not in Explorer(tiny_models).results()  # the fixture's evaluation measures rFID
+    shutil.copytree(tiny_models / "tiny-vae", tmp_path / "tiny-vae")
+    path = tmp_path / "tiny-vae" / "metrics.json"
+    metrics = json.loads(path.read_text())
+    del metrics["evaluation"]["reconstruction"]["realism"]  # as an evaluation from before rFID existed
+    path.write_text(json.dumps(metrics))
+    results = Explorer(tmp_path).results()
+    assert "| — | n/a |" in results and clause in results
