@@ -179,7 +179,10 @@ def place_upload(name: str, base, map_name: str, colour_by: str):
 
 
 # ── layout ──────────────────────────────────────────────────────────────────────────────────────────
-CSS = "img { image-rendering: pixelated; }"
+# Figures stay on one line (a wrapped "0.50|7" misreads); the model and data columns take the wrapping.
+CSS = ("img { image-rendering: pixelated; }\n"
+       "#results th:not(:first-child):not(:last-child), #results td:not(:first-child):not(:last-child) "
+       "{ white-space: nowrap; }")
 
 
 def build_demo() -> gr.Blocks:

@@ -263,7 +263,7 @@ class Explorer:
                          f"{g['precision']:.3f} · recall {g['recall']:.3f} ({g['samples']:,} samples vs "
                          f"{g['reference']['images']:,} {g['reference']['split']} images){from_prior} · "
                          f"reconstruction PSNR {r['psnr']:.2f} dB · SSIM {r['ssim']:.3f}"
-                         + (f" · FID {r['realism']['fid']:.1f}" if r.get("realism") else "") + " · Inception Score: not "
+                         + (f" · rFID {r['realism']['fid']:.1f}" if r.get("realism") else "") + " · Inception Score: not "
                          f"available (the offline FID network has no classifier head; see Results)")
             sweep = evaluation.get("temperature_sweep") or []
             if sweep:  # what the temperature slider trades: precision against recall

@@ -53,6 +53,8 @@ def test_the_results_table_and_summary_carry_the_evaluation(tiny_models):
     assert "seed 002 DCGAN (reference) | 45.3" in explorer.results()
     summary = explorer.summary("tiny-vae")
     assert f"FID {fid:.1f}" in summary and "Inception Score: not available" in summary
+    rfid = evaluation["reconstruction"]["realism"]["fid"]
+    assert f"rFID {rfid:.1f}" in summary  # named apart from the samples' FID
     psnr = json.loads((tiny_models / "tiny-vae" / "metrics.json").read_text())["test"]["test_psnr"]
     assert "Test split: MSE " in summary and f"PSNR {psnr:.2f} dB" in summary  # named, with units
 
