@@ -215,6 +215,10 @@ def test_the_results_tab_shows_the_evaluation_table(page, tiny_models):
     table.wait_for(timeout=30_000)
     text = table.inner_text()
     assert "tiny-vae" in text and f"{fid:.1f}" in text and "seed 002 DCGAN" in text
+    # Figures keep one line each (the app's CSS); the model name, the first column, may wrap.
+    white_space = table.locator("tr").nth(1).locator("td").evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c).whiteSpace)")
+    assert white_space[0] != "nowrap" and set(white_space[1:-1]) == {"nowrap"}
     # The model picker carries its best figure (N(0, I) or fitted prior), so models compare before one is opened.
     best = min(evaluation[key]["fid"] for key in ("generation", "generation_fitted_prior") if key in evaluation)
     assert page.get_by_label("Model", exact=True).input_value().startswith(f"tiny-vae · FID {best:.1f}")
