@@ -25,7 +25,7 @@ from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, LocalOriginals
 from explorer.render import labelled_grid
 from explorer.uploads import read_upload, read_upload_file
-from trainer.metrics.report import results_rows, results_table
+from trainer.metrics.report import SEED_002, results_rows, results_table
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 ENV_VAR = "ANIME_EXPLORER_CHECKPOINTS"
@@ -273,19 +273,35 @@ class Explorer:
         return "\n\n".join(lines)
 
     def results(self) -> str:
-        """Markdown table of every evaluated model beside seed 002's published figures."""
-        models = {p.name: _read_json(p / "metrics.json") for p in discover_models(self.root)}
-        models = {name: metrics for name, metrics in models.items() if metrics}
-        table = results_table(models)
-        unmeasured = any(row["rfid"] is None for row in results_rows(models))
-        return (f"{table}\n\nFID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
-                "real training images (counts in the last column). Seed 002 did not state its sample counts or "
+        """Markdown table of every evaluated model beside seed 002's published figures, and what it means."""
+        return f"{results_table(self._evaluated())}\n\n{self.results_note()}"
+
+    def results_records(self) -> list[dict]:
+        """The same table as records, figures as numbers (None where not measured) so that columns sort by
+        value; IS as text, as ours is not available."""
+        records = [{"model": r["model"], "FID": r["fid"], "KID ×10³": 1e3 * r["kid"], "precision": r["precision"],
+                    "recall": r["recall"], "test PSNR (dB)": r["psnr"], "test SSIM": r["ssim"], "rFID": r["rfid"],
+                    "IS": "n/a", "samples vs real": f"{r['samples']:,} vs {r['reference']}", "data": r["data"]}
+                   for r in results_rows(self._evaluated())]
+        empty = dict.fromkeys(("KID ×10³", "precision", "recall", "test PSNR (dB)", "test SSIM", "rFID"))
+        return records + [{"model": f"seed 002 {kind.upper()} (reference)", "FID": v["fid"], **empty, "IS": f"{v['is']}",
+                           "samples vs real": "unknown", "data": "anime faces"} for kind, v in SEED_002.items()]
+
+    def results_note(self) -> str:
+        unmeasured = any(row["rfid"] is None for row in results_rows(self._evaluated()))
+        return ("FID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
+                "real training images (counts under samples vs real). Seed 002 did not state its sample counts or "
                 "reference set, so its figures are a guide, not a like-for-like comparison. rFID: the same FID for test "
                 "faces passed through the model's encoder and decoder (the DCGAN's inversion encoder), the "
                 "decoder measured apart from the latent sampled"
                 + ("; — where a model was evaluated before it was added" if unmeasured else "")
                 + ". Inception Score: "
                 "not available offline (the FID network has no classifier head).")
+
+    def _evaluated(self) -> dict[str, dict]:
+        """name → metrics.json of every model folder that has one."""
+        models = {p.name: _read_json(p / "metrics.json") for p in discover_models(self.root)}
+        return {name: metrics for name, metrics in models.items() if metrics}
 
     # ── the map ──────────────────────────────────────────────────────────────────────────────────────
     def map_options(self, name: str) -> tuple[list[str], list[str]]:

@@ -191,6 +191,17 @@ def map_ui(explorer: Explorer, name: str) -> None:
         st.success(f"Loaded {faces[0][1]}")
 
 
+def results_table(explorer: Explorer) -> None:
+    """Every model's figures as a table the user can sort by any column (click its header)."""
+    figure = st.column_config.NumberColumn
+    st.dataframe(explorer.results_records(), hide_index=True, column_config={
+        "FID": figure("FID ↓", format="%.1f"), "KID ×10³": figure("KID ×10³ ↓", format="%.1f"),
+        "precision": figure("precision ↑", format="%.3f"), "recall": figure("recall ↑", format="%.3f"),
+        "test PSNR (dB)": figure("test PSNR (dB) ↑", format="%.2f"), "test SSIM": figure("test SSIM ↑", format="%.3f"),
+        "rFID": figure("rFID ↓", format="%.1f")})
+    st.caption(explorer.results_note())
+
+
 def models_ui(explorer: Explorer, name: str) -> None:
     st.markdown(explorer.summary(name))
     evolution = explorer.evolution(name)
@@ -211,7 +222,7 @@ def models_ui(explorer: Explorer, name: str) -> None:
             if st.button("Use the imported latent", key="use-import", on_click=set_base, args=(name, latent)):
                 st.success("Imported: the sliders start from it.")
     with st.expander("Results of every model (FID, KID, precision/recall, reconstruction)"):
-        st.markdown(explorer.results())
+        results_table(explorer)
     with st.expander("Model card"):
         st.markdown(explorer.model(name).card)
 

@@ -155,3 +155,18 @@ def test_map_figure_traces_carry_atlas_indices(tiny_models):
         assert np.isclose(trace.x[k], payload["x"][trace.customdata[k]])
     assert figure.data[-1].name == "your face" and figure.data[0].type == "scattergl"
     assert [t.marker.color for t in figure.data[:-1]] == payload["colours"]  # the core's colour per category
+
+
+def test_the_results_table_sorts_as_numbers_and_carries_the_evaluation(app, tiny_models):
+    import json
+
+    # The Models tab's table (AppTest renders every tab); the only dataframe with seed 002's row.
+    table = next(d.value for d in app.dataframe if "seed 002 DCGAN (reference)" in set(d.value.get("model", [])))
+    evaluation = json.loads((tiny_models / "tiny-vae" / "metrics.json").read_text())["evaluation"]
+    ours = table[table["model"] == "tiny-vae"].iloc[0]
+    assert ours["FID"] == evaluation["generation"]["fid"]  # a number, so the column sorts by value
+    assert ours["rFID"] == evaluation["reconstruction"]["realism"]["fid"]
+    assert ours["samples vs real"].startswith(f"{evaluation['generation']['samples']:,} vs ")
+    seed = table[table["model"] == "seed 002 DCGAN (reference)"].iloc[0]
+    assert seed["FID"] == 45.3 and seed["IS"] == "7.2" and ours["IS"] == "n/a" and table["KID ×10³"].isna().sum() == 2
+    assert any("Inception Score: not available" in c.value for c in app.caption)
