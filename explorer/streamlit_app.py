@@ -22,10 +22,13 @@ from explorer.map_figure import map_figure  # noqa: E402
 from explorer.render import gif_bytes, grid, png_bytes  # noqa: E402
 from explorer.selection import indices_from_selection  # noqa: E402
 from explorer.service import ENV_VAR, PRIOR_LABELS, Explorer  # noqa: E402
-from explorer.share import latent_from_json, latent_to_json  # noqa: E402
+from explorer.share import MAX_JSON_BYTES, latent_from_json, latent_to_json  # noqa: E402
+from explorer.uploads import MAX_UPLOAD_BYTES  # noqa: E402
 
 USER_ERRORS = (ImageInputError, LatentInputError, CheckpointError, ValueError)
 UPSCALE = 4
+# The browser refuses a file over the limits the core enforces, before sending it (Streamlit's default: 200 MB).
+IMAGE_MB, JSON_MB = MAX_UPLOAD_BYTES // 2**20, max(1, MAX_JSON_BYTES // 2**20)
 
 
 @st.cache_resource
@@ -120,7 +123,7 @@ def samples_ui(explorer: Explorer, name: str) -> None:
 
 
 def reconstruct_ui(explorer: Explorer, name: str) -> None:
-    upload = st.file_uploader("Upload a face", key="reconstruct-upload")
+    upload = st.file_uploader("Upload a face", key="reconstruct-upload", max_upload_size=IMAGE_MB)
     if upload is None:
         return
     try:
@@ -141,7 +144,7 @@ def interpolate_ui(explorer: Explorer, name: str) -> None:
     ends = {}
     columns = st.columns(2)
     for side, column in zip("AB", columns):
-        upload = column.file_uploader(f"Face {side}", key=f"interp-{side}")
+        upload = column.file_uploader(f"Face {side}", key=f"interp-{side}", max_upload_size=IMAGE_MB)
         if column.button(f"{side} ← current slider face", key=f"interp-use-{side}"):
             st.session_state[f"interp-latent-{name}-{side}"] = current_latent(explorer, name)
         if upload is not None:
@@ -212,7 +215,7 @@ def models_ui(explorer: Explorer, name: str) -> None:
     latent = current_latent(explorer, name)
     st.download_button("Export the current latent (JSON)", latent_to_json(latent, name), file_name=f"{name}-latent.json",
                        mime="application/json", key="export")
-    imported = st.file_uploader("Import a latent (JSON)", type=["json"], key="import")
+    imported = st.file_uploader("Import a latent (JSON)", type=["json"], key="import", max_upload_size=JSON_MB)
     if imported is not None:
         try:  # checked on upload, so a bad file is named before anything is clicked
             latent = latent_from_json(imported.getvalue(), explorer.model(name).latent_dim, name)

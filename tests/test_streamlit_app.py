@@ -170,3 +170,12 @@ def test_the_results_table_sorts_as_numbers_and_carries_the_evaluation(app, tiny
     seed = table[table["model"] == "seed 002 DCGAN (reference)"].iloc[0]
     assert seed["FID"] == 45.3 and seed["IS"] == "7.2" and ours["IS"] == "n/a" and table["KID ×10³"].isna().sum() == 2
     assert any("Inception Score: not available" in c.value for c in app.caption)
+
+
+def test_uploaders_refuse_in_the_browser_what_the_core_would_refuse(app):
+    from explorer.share import MAX_JSON_BYTES
+    from explorer.uploads import MAX_UPLOAD_BYTES
+
+    limits = {u.key: u.proto.max_upload_size_mb for u in app.get("file_uploader")}
+    assert limits == {"reconstruct-upload": MAX_UPLOAD_BYTES >> 20, "interp-A": MAX_UPLOAD_BYTES >> 20,
+                      "interp-B": MAX_UPLOAD_BYTES >> 20, "import": MAX_JSON_BYTES >> 20}  # not Streamlit's 200 MB
