@@ -19,6 +19,7 @@ from app_share import share_handlers
 from explorer.latents import SLIDER_SPAN, check_latent
 from explorer.render import gif_bytes, grid
 from explorer.service import ATTRIBUTE_SLIDERS, PRIOR_LABELS, TOP_SLIDERS, Explorer
+from explorer.uploads import MAX_UPLOAD_BYTES
 
 SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
 UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
@@ -332,7 +333,9 @@ demo = build_demo()
 def launch(blocks: gr.Blocks, **options):
     """Serve ``blocks`` with the face route beside Gradio's own (``python app.py`` and the tests both use this)."""
     route = face_route(render_face, lambda name: explorer.model(name).latent_dim, SLIDER_COUNT)
-    return blocks.queue(default_concurrency_limit=4).launch(css=CSS, app_kwargs={"routes": [route]}, **options)
+    # max_file_size: Gradio refuses a file over the core's image limit before writing it to disk.
+    return blocks.queue(default_concurrency_limit=4).launch(css=CSS, app_kwargs={"routes": [route]},
+                                                            max_file_size=MAX_UPLOAD_BYTES, **options)
 
 
 if __name__ == "__main__":

@@ -176,6 +176,16 @@ def test_bad_uploads_show_a_message_and_the_app_keeps_serving(served, tmp_path, 
     assert face_pixels(url, client.predict("tiny-vae", 1, 1.0, api_name="/random")[0]).shape == (16, 16, 3)
 
 
+def test_an_upload_over_the_limit_is_refused_before_it_is_stored(served):
+    from explorer.uploads import MAX_UPLOAD_BYTES
+
+    _, client, url = served
+    files = {"files": ("huge.png", b"\x89PNG" + b"0" * MAX_UPLOAD_BYTES, "image/png")}
+    response = httpx.post(urljoin(url, "gradio_api/upload"), files=files, timeout=60)
+    assert response.status_code == 413 and "maximum allowed size" in response.text
+    assert face_pixels(url, client.predict("tiny-vae", 1, 1.0, api_name="/random")[0]).shape == (16, 16, 3)
+
+
 def test_interpolation_strip_and_gif(served, tmp_path):
     _, client, _ = served
     from trainer.data.synthetic import synthetic_faces
