@@ -274,7 +274,8 @@ class Explorer:
 
     def results(self) -> str:
         """Markdown table of every evaluated model beside seed 002's published figures, and what it means."""
-        return f"{results_table(self._evaluated())}\n\n{self.results_note()}"
+        models = self._evaluated()  # read once for the table and its note
+        return f"{results_table(models)}\n\n{self.results_note(models)}"
 
     def results_records(self) -> list[dict]:
         """The same table as records, figures as numbers (None where not measured) so that columns sort by
@@ -287,8 +288,9 @@ class Explorer:
         return records + [{"model": f"seed 002 {kind.upper()} (reference)", "FID": v["fid"], **empty, "IS": f"{v['is']}",
                            "samples vs real": "unknown", "data": "anime faces"} for kind, v in SEED_002.items()]
 
-    def results_note(self) -> str:
-        unmeasured = any(row["rfid"] is None for row in results_rows(self._evaluated()))
+    def results_note(self, models: dict[str, dict] | None = None) -> str:
+        """What the table's figures are; ``models`` (name → metrics.json) where the caller has read them."""
+        unmeasured = any(row["rfid"] is None for row in results_rows(self._evaluated() if models is None else models))
         return ("FID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
                 "real training images (counts under samples vs real). Seed 002 did not state its sample counts or "
                 "reference set, so its figures are a guide, not a like-for-like comparison. rFID: the same FID for test "
