@@ -161,7 +161,8 @@ def test_the_results_table_sorts_as_numbers_and_carries_the_evaluation(app, tiny
     import json
 
     # The Models tab's table (AppTest renders every tab); the only dataframe with seed 002's row.
-    table = next(d.value for d in app.dataframe if "seed 002 DCGAN (reference)" in set(d.value.get("model", [])))
+    element = next(d for d in app.dataframe if "seed 002 DCGAN (reference)" in set(d.value.get("model", [])))
+    table = element.value
     evaluation = json.loads((tiny_models / "tiny-vae" / "metrics.json").read_text())["evaluation"]
     ours = table[table["model"] == "tiny-vae"].iloc[0]
     assert ours["FID"] == evaluation["generation"]["fid"]  # a number, so the column sorts by value
@@ -169,6 +170,7 @@ def test_the_results_table_sorts_as_numbers_and_carries_the_evaluation(app, tiny
     assert ours["samples vs real"].startswith(f"{evaluation['generation']['samples']:,} vs ")
     seed = table[table["model"] == "seed 002 DCGAN (reference)"].iloc[0]
     assert seed["FID"] == 45.3 and seed["IS"] == "7.2" and ours["IS"] == "n/a" and table["KID ×10³"].isna().sum() == 2
+    assert element.proto.placeholder == "—"  # the figures seed 002 did not report read as the README's dash
     assert any("Inception Score: not available" in c.value for c in app.caption)
 
 
