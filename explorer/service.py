@@ -294,7 +294,7 @@ class Explorer:
         return ("FID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
                 "real training images (counts under samples vs real). Seed 002 did not state its sample counts or "
                 "reference set, so its figures are a guide, not a like-for-like comparison. rFID: the same FID for test "
-                "faces passed through the model's encoder and decoder (the DCGAN's inversion encoder), the "
+                "images passed through the model's encoder and decoder (the DCGAN's inversion encoder), the "
                 "decoder measured apart from the latent sampled"
                 + ("; — where a model was evaluated before it was added" if unmeasured else "")
                 + ". Inception Score: "

@@ -160,7 +160,7 @@ def test_evaluate_cli_end_to_end(tmp_path):
     assert evaluation["disentanglement"]["mig"]["per_factor"].keys() >= {"hair", "eyes", "factor: hair_hue"}
     card = (tmp_path / "m" / "MODEL_CARD.md").read_text()
     assert "## Evaluation" in card and f"| FID | {generation['fid']:.2f} |" in card
-    assert f"test faces against the same real images) | {realism['fid']:.2f} /" in card
+    assert f"test images against the same real images) | {realism['fid']:.2f} /" in card
     [cool] = evaluation["temperature_sweep"]  # the truncation trade-off: z's spread halved, its own samples
     assert cool["temperature"] == 0.5 and "z ~ N(0, I), seed 1, temperature 0.5" in cool["sampling"]
     assert cool["fid"] > 0 and cool["fid"] != pytest.approx(generation["fid"]) and cool["samples"] == 24

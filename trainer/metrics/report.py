@@ -73,7 +73,7 @@ def _realism_rows(realism: dict | None) -> list[str]:
     """rFID: the decoder measured apart from the latent distribution (evaluations since it was added)."""
     if not realism:
         return []
-    return [f"| reconstruction FID / KID (×10³) ({realism['images']:,} test faces against the same real images) "
+    return [f"| reconstruction FID / KID (×10³) ({realism['images']:,} test images against the same real images) "
             f"| {realism['fid']:.2f} / {1e3 * realism['kid']['mean']:.2f} |"]
 
 
