@@ -16,7 +16,7 @@ from trainer.metrics.errors import MetricsError
 from trainer.metrics.feature_cache import cached_features
 from trainer.metrics.generation import frechet_distance, kernel_distance, precision_recall_density_coverage
 from trainer.metrics.inception import FEATURE_DIM, InceptionFeatures
-from trainer.metrics.report import replace_card_section, results_table
+from trainer.metrics.report import evaluation_section, replace_card_section, results_table
 
 COUNT = 64
 
@@ -161,6 +161,7 @@ def test_evaluate_cli_end_to_end(tmp_path):
     card = (tmp_path / "m" / "MODEL_CARD.md").read_text()
     assert "## Evaluation" in card and f"| FID | {generation['fid']:.2f} |" in card
     assert f"test images against the same real images) | {realism['fid']:.2f} /" in card
+    assert evaluation_section(evaluation) in card  # the card is what metrics.json says, attributes in its order
     [cool] = evaluation["temperature_sweep"]  # the truncation trade-off: z's spread halved, its own samples
     assert cool["temperature"] == 0.5 and "z ~ N(0, I), seed 1, temperature 0.5" in cool["sampling"]
     assert cool["fid"] > 0 and cool["fid"] != pytest.approx(generation["fid"]) and cool["samples"] == 24
