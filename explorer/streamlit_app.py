@@ -198,7 +198,7 @@ def results_table(explorer: Explorer) -> None:
     """Every model's figures as a table the user can sort by any column (click its header); a figure not
     measured (seed 002's KID, say) shows as the README's "—", not as a grey "None"."""
     figure = st.column_config.NumberColumn
-    st.dataframe(explorer.results_records(), hide_index=True, placeholder="—", column_config={
+    st.dataframe(explorer.results_records(), hide_index=True, placeholder="—", height="content", column_config={
         "FID": figure("FID ↓", format="%.1f"), "KID ×10³": figure("KID ×10³ ↓", format="%.1f"),
         "precision": figure("precision ↑", format="%.3f"), "recall": figure("recall ↑", format="%.3f"),
         "test PSNR (dB)": figure("test PSNR (dB) ↑", format="%.2f"), "test SSIM": figure("test SSIM ↑", format="%.3f"),

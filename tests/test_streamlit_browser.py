@@ -1,11 +1,14 @@
 """The Streamlit app served for real (`streamlit run`) in headless Chromium: it loads, a slider drag
-changes the face, and a lasso on the map shows the selected faces, one of which loads into the sliders."""
+changes the face, a lasso on the map shows the selected faces, one of which loads into the sliders, and the
+results table shows every model at once."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,10 +20,11 @@ from test_browser import ARGS, CHROMIUM, draw_lasso  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def streamlit_url(tiny_models):
+@contextmanager
+def served(checkpoints: Path):
+    """`streamlit run` over a checkpoints folder: its URL once the server answers."""
     port = free_port()
-    env = {**os.environ, "ANIME_EXPLORER_CHECKPOINTS": str(tiny_models)}
+    env = {**os.environ, "ANIME_EXPLORER_CHECKPOINTS": str(checkpoints)}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "explorer/streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
@@ -33,21 +37,35 @@ def streamlit_url(tiny_models):
             break
         except OSError:
             time.sleep(0.3)
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
-@pytest.fixture
-def page(streamlit_url):
+@contextmanager
+def opened(url: str):
     """The Streamlit app in headless Chromium, its slider face drawn."""
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(streamlit_url, wait_until="load")
+        page.goto(url, wait_until="load")
         slider_face(page).wait_for(timeout=60_000)
         yield page
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def streamlit_url(tiny_models):
+    with served(tiny_models) as url:
+        yield url
+
+
+@pytest.fixture
+def page(streamlit_url):
+    with opened(streamlit_url) as page:
+        yield page
 
 
 def slider_face(page):
@@ -89,3 +107,22 @@ def test_a_lasso_on_the_map_shows_the_faces_and_loads_one_into_the_sliders(page)
     page.get_by_role("button", name="Load the first selected face into the sliders").click()
     page.get_by_text(f"Loaded {first_label}").wait_for(timeout=60_000)
     wait_for_a_new_slider_face(page, before)
+
+
+def test_the_results_table_shows_every_row_without_scrolling_inside_it(tiny_models, tmp_path):
+    # More rows than st.dataframe's default ten, so a table of the default height would hide the last ones
+    # (seed 002's reference rows) behind a scroll bar inside it.
+    for i in range(12):
+        shutil.copytree(tiny_models / "tiny-vae", tmp_path / f"tiny-vae-{i:02d}")
+    from explorer.service import Explorer
+
+    rows = len(Explorer(tmp_path).results_records())
+    assert rows > 14
+    with served(tmp_path) as url, opened(url) as page:
+        page.get_by_role("tab", name="Models").click()
+        page.get_by_text("Results of every model").click()
+        table = page.locator("[data-testid='stDataFrame']", has_text="rFID")
+        table.locator("[role='row']", has_text="tiny-vae-00").first.wait_for(state="attached", timeout=60_000)
+        # The grid draws on a canvas and keeps an accessible row only for each row it has room to show.
+        assert table.locator("[role='row']").count() == rows + 1  # and the header
+        assert table.locator("[role='row']", has_text="seed 002 VAE (reference)").count() == 1
