@@ -40,7 +40,7 @@ def evaluation_section(evaluation: dict) -> str:
                   f"{d['mig']['bins'] if d.get('mig') else '—'} bins per dimension):", "",
                   "| attribute | probe | chance | MIG |", "| --- | --- | --- | --- |"]
         gaps = (d.get("mig") or {}).get("per_factor", {})
-        for name, probe in sorted(d["probes"].items()):  # as metrics.json stores them, so a card rebuilt from it matches
+        for name, probe in sorted(d["probes"].items()):  # metrics.json's order: a card rebuilt from it matches
             if probe is None:
                 continue
             score = (f"accuracy {probe['accuracy']:.3f} ({probe['classes']} classes)" if "accuracy" in probe
