@@ -274,23 +274,23 @@ class Explorer:
 
     def results(self) -> str:
         """Markdown table of every evaluated model beside seed 002's published figures, and what it means."""
-        models = self._evaluated()  # read once for the table and its note
+        models = self.evaluated()  # read once for the table and its note
         return f"{results_table(models)}\n\n{self.results_note(models)}"
 
-    def results_records(self) -> list[dict]:
+    def results_records(self, models: dict[str, dict] | None = None) -> list[dict]:
         """The same table as records, figures as numbers (None where not measured) so that columns sort by
-        value; IS as text, as ours is not available."""
+        value; IS as text, as ours is not available. ``models`` as for ``results_note``."""
         records = [{"model": r["model"], "FID": r["fid"], "KID ×10³": 1e3 * r["kid"], "precision": r["precision"],
                     "recall": r["recall"], "test PSNR (dB)": r["psnr"], "test SSIM": r["ssim"], "rFID": r["rfid"],
                     "IS": "n/a", "samples vs real": f"{r['samples']:,} vs {r['reference']}", "data": r["data"]}
-                   for r in results_rows(self._evaluated())]
+                   for r in results_rows(self.evaluated() if models is None else models)]
         empty = dict.fromkeys(("KID ×10³", "precision", "recall", "test PSNR (dB)", "test SSIM", "rFID"))
         return records + [{"model": f"seed 002 {kind.upper()} (reference)", "FID": v["fid"], **empty, "IS": f"{v['is']}",
                            "samples vs real": "unknown", "data": "anime faces"} for kind, v in SEED_002.items()]
 
     def results_note(self, models: dict[str, dict] | None = None) -> str:
         """What the table's figures are; ``models`` (name → metrics.json) where the caller has read them."""
-        unmeasured = any(row["rfid"] is None for row in results_rows(self._evaluated() if models is None else models))
+        unmeasured = any(row["rfid"] is None for row in results_rows(self.evaluated() if models is None else models))
         return ("FID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
                 "real training images (counts under samples vs real). Seed 002 did not state its sample counts or "
                 "reference set, so its figures are a guide, not a like-for-like comparison. rFID: the same FID for test "
@@ -300,7 +300,7 @@ class Explorer:
                 + ". Inception Score: "
                 "not available offline (the FID network has no classifier head).")
 
-    def _evaluated(self) -> dict[str, dict]:
+    def evaluated(self) -> dict[str, dict]:
         """name → metrics.json of every model folder that has one."""
         models = {p.name: _read_json(p / "metrics.json") for p in discover_models(self.root)}
         return {name: metrics for name, metrics in models.items() if metrics}

@@ -198,12 +198,13 @@ def results_table(explorer: Explorer) -> None:
     """Every model's figures as a table the user can sort by any column (click its header); a figure not
     measured (seed 002's KID, say) shows as the README's "—", not as a grey "None"."""
     figure = st.column_config.NumberColumn
-    st.dataframe(explorer.results_records(), hide_index=True, placeholder="—", height="content", column_config={
+    models = explorer.evaluated()  # read once per rerun for the table and its note
+    st.dataframe(explorer.results_records(models), hide_index=True, placeholder="—", height="content", column_config={
         "FID": figure("FID ↓", format="%.1f"), "KID ×10³": figure("KID ×10³ ↓", format="%.1f"),
         "precision": figure("precision ↑", format="%.3f"), "recall": figure("recall ↑", format="%.3f"),
         "test PSNR (dB)": figure("test PSNR (dB) ↑", format="%.2f"), "test SSIM": figure("test SSIM ↑", format="%.3f"),
         "rFID": figure("rFID ↓", format="%.1f")})
-    st.caption(explorer.results_note())
+    st.caption(explorer.results_note(models))
 
 
 def models_ui(explorer: Explorer, name: str) -> None:
