@@ -196,14 +196,18 @@ def map_ui(explorer: Explorer, name: str) -> None:
 
 def results_table(explorer: Explorer) -> None:
     """Every model's figures as a table the user can sort by any column (click its header); a figure not
-    measured (seed 002's KID, say) shows as the README's "—", not as a grey "None"."""
+    measured (seed 002's KID, say) shows as the README's "—", not as a grey "None". The table is wider than the
+    tab, so the model column stays pinned while the user scrolls to the sample counts and data."""
     figure = st.column_config.NumberColumn
     models = explorer.evaluated()  # read once per rerun for the table and its note
     st.dataframe(explorer.results_records(models), hide_index=True, placeholder="—", height="content", column_config={
+        "model": st.column_config.TextColumn("model", pinned=True),
         "FID": figure("FID ↓", format="%.1f"), "KID ×10³": figure("KID ×10³ ↓", format="%.1f"),
-        "precision": figure("precision ↑", format="%.3f"), "recall": figure("recall ↑", format="%.3f"),
+        "precision": figure("precision ↑", format="%.3f", help="share of samples that look like some real image"),
+        "recall": figure("recall ↑", format="%.3f", help="share of real images that some sample looks like"),
         "test PSNR (dB)": figure("test PSNR (dB) ↑", format="%.2f"), "test SSIM": figure("test SSIM ↑", format="%.3f"),
-        "rFID": figure("rFID ↓", format="%.1f")})
+        "rFID": figure("rFID ↓", format="%.1f", help="FID of test images passed through the encoder and decoder"),
+        "samples vs real": st.column_config.TextColumn(help="generated samples against real images of the split")})
     st.caption(explorer.results_note(models))
 
 

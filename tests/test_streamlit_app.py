@@ -171,6 +171,7 @@ def test_the_results_table_sorts_as_numbers_and_carries_the_evaluation(app, tiny
     seed = table[table["model"] == "seed 002 DCGAN (reference)"].iloc[0]
     assert seed["FID"] == 45.3 and seed["IS"] == "7.2" and ours["IS"] == "n/a" and table["KID ×10³"].isna().sum() == 2
     assert element.proto.placeholder == "—"  # the figures seed 002 did not report read as the README's dash
+    assert json.loads(element.proto.columns)["model"]["pinned"] is True  # in view while scrolling to the data
     assert any("Inception Score: not available" in c.value for c in app.caption)
 
 
