@@ -16,8 +16,9 @@ from app_face import face_html, face_route, face_widget
 from app_map import hover_server, latent_map
 from app_outputs import MAX_AGE_S, write_output
 from app_share import share_handlers
+from explorer.errors import ExplorerInputError, RequestError
 from explorer.latents import SLIDER_SPAN, check_latent
-from explorer.render import gif_bytes, grid
+from explorer.render import gif_bytes, grid, upscaled
 from explorer.service import ATTRIBUTE_SLIDERS, PRIOR_LABELS, TOP_SLIDERS, Explorer
 from explorer.uploads import MAX_UPLOAD_BYTES
 
@@ -28,11 +29,7 @@ point_face = hover_server(lambda: explorer)  # the map's hover: `python app.py -
 
 
 def big(image: np.ndarray) -> np.ndarray:
-    return image.repeat(UPSCALE, axis=0).repeat(UPSCALE, axis=1)
-
-
-def as_latent(base) -> np.ndarray:
-    return np.asarray(base, dtype=np.float32)
+    return upscaled(image, UPSCALE)
 
 
 def face_view(name: str, base, offsets=()) -> str:
@@ -80,13 +77,13 @@ def reconstruct(name: str, path):
 
 @user_errors
 def current_latent(name: str, base, *offsets):
-    return explorer.slider_latent(name, as_latent(base), list(offsets)).tolist()
+    return explorer.slider_latent(name, base, list(offsets)).tolist()
 
 
 @user_errors
 def traversal(name: str, base, steps: int, *offsets):
     """Every slider swept from −3σ to +3σ from the current face (the others held), a row per slider."""
-    return explorer.traversal_image(name, as_latent(base), list(offsets), int(steps))
+    return explorer.traversal_image(name, base, list(offsets), int(steps))
 
 
 @user_errors
@@ -97,10 +94,10 @@ def encode_upload(name: str, path):
 @user_errors
 def interpolate_faces(name: str, start, end, frames: int, mode: str):
     if start is None or end is None:
-        raise ValueError("set both ends first: upload two faces or use the current slider face")
-    faces = explorer.interpolation(name, as_latent(start), as_latent(end), int(frames), mode)
+        raise RequestError("set both ends first: upload two faces or use the current slider face")
+    faces = explorer.interpolation(name, start, end, int(frames), mode)
     gif_path = write_output(f"interpolation-{name}", ".gif", gif_bytes(faces, upscale=UPSCALE))
-    return big(grid(faces, columns=len(faces))) if len(faces) <= 12 else grid(faces, columns=8), gif_path
+    return big(grid(faces, columns=len(faces))) if len(faces) <= 12 else upscaled(grid(faces, columns=8), 1), gif_path
 
 
 @user_errors
@@ -120,13 +117,13 @@ def prior_options(name: str):
 def load_sample(name: str, shown, evt: gr.SelectData):
     """A sample clicked: its latent becomes the slider base (and so an interpolation end, a traversal start)."""
     if not shown or shown.get("model") != name:
-        raise ValueError(f"draw samples of {name} first")
+        raise RequestError(f"draw samples of {name} first")
     latent = check_latent(shown["latents"][int(evt.index)], explorer.model(name).latent_dim)
     return [*new_base(name, latent), f"Sample {int(evt.index) + 1} is now the slider face"]
 
 
 def grid_big(image: np.ndarray) -> np.ndarray:
-    return image.repeat(2, axis=0).repeat(2, axis=1)
+    return upscaled(image, 2)
 
 
 @user_errors
@@ -172,7 +169,7 @@ def map_select(name: str, evt: gr.SelectData):
 def place_upload(name: str, base, map_name: str, colour_by: str):
     """Mark the uploaded face on the map and list its nearest encoded neighbours."""
     payload = show_map(name, map_name, colour_by)
-    placed = explorer.placement(name, as_latent(base), payload["map"])
+    placed = explorer.placement(name, base, payload["map"])
     payload["highlight"] = {"x": placed["x"], "y": placed["y"]}
     neighbours = [(big(face), f"{label} · d={d:.2f}") for (face, label), d in
                   zip(explorer.selection(name, placed["neighbours"]), placed["distances"])]
@@ -351,7 +348,7 @@ if __name__ == "__main__":
     if args.checkpoints or args.data:
         try:
             explorer = Explorer(args.checkpoints, args.data)
-        except ValueError as error:
+        except ExplorerInputError as error:
             parser.exit(2, f"error: {error}\n")
         demo = build_demo()
     launch(demo, server_port=args.port)

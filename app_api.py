@@ -13,7 +13,7 @@ from typing import Callable
 import gradio as gr
 
 from app_outputs import write_output
-from explorer.errors import CheckpointError, ImageInputError, LatentInputError
+from explorer.errors import ExplorerInputError, report_internal
 from explorer.latents import check_latent
 from explorer.render import png_bytes
 from explorer.service import Explorer
@@ -21,14 +21,19 @@ from explorer.share import check_offsets
 
 
 def user_errors(handler):
-    """Errors a user can cause become a message in the page (gr.Error), never a traceback."""
+    """An error a user can cause becomes its one line in the page (gr.Error), never a traceback; any other
+    is a bug: logged with its traceback, and the page says so in one line (never a bare "Error")."""
 
     @functools.wraps(handler)
     def wrapped(*args, **kwargs):
         try:
             return handler(*args, **kwargs)
-        except (ImageInputError, LatentInputError, CheckpointError, ValueError) as error:
+        except gr.Error:
+            raise
+        except ExplorerInputError as error:
             raise gr.Error(str(error), print_exception=False) from None
+        except Exception as error:
+            raise gr.Error(report_internal(error, handler.__name__), print_exception=False) from None
 
     return wrapped
 

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from explorer.errors import CheckpointError, LatentInputError
+from explorer.errors import CheckpointError, ExplorerInputError, report_internal
 from explorer.render import png_bytes
 from explorer.share import latent_from_token, latent_to_token, offsets_from_text
 
@@ -101,8 +101,10 @@ def face_route(render: Callable[[str, np.ndarray, list[float]], np.ndarray], lat
             face = render(name, base, offsets_from_text(query.get("v", ""), count))
         except CheckpointError as error:
             return PlainTextResponse(str(error), status_code=404)
-        except (LatentInputError, ValueError) as error:
+        except ExplorerInputError as error:
             return PlainTextResponse(str(error), status_code=400)
+        except Exception as error:  # a bug of ours, not the request's: logged, and said so
+            return PlainTextResponse(report_internal(error, "face route"), status_code=500)
         # no-store: the same URL may name other weights after a model is retrained and the app restarted.
         return Response(png_bytes(face), media_type="image/png", headers={"Cache-Control": "no-store"})
 

@@ -11,7 +11,7 @@ from typing import Callable
 import gradio as gr
 import plotly
 
-from explorer.errors import CheckpointError
+from explorer.errors import ExplorerInputError, report_internal
 from explorer.render import png_bytes
 from explorer.service import Explorer
 
@@ -104,10 +104,15 @@ def hover_server(explorer_now: Callable[[], Explorer]):
         explorer = explorer_now()
         try:
             name, index = str(request["model"]), int(request["index"])
+        except (KeyError, TypeError, ValueError):
+            return {"image": "", "original": "", "label": "a hover names a model and a point index"}
+        try:
             _, face, label = explorer.point(name, index)
             original = explorer.original(name, index)
-        except (CheckpointError, ValueError, KeyError, TypeError) as error:
+        except ExplorerInputError as error:
             return {"image": "", "original": "", "label": str(error)}
+        except Exception as error:
+            return {"image": "", "original": "", "label": report_internal(error, "map hover")}
         return {"image": data_url(png_bytes(face, upscale=2)), "label": label,
                 "original": "" if original is None else data_url(png_bytes(original, upscale=2))}
 

@@ -17,7 +17,7 @@ import numpy as np
 from app_api import user_errors
 from app_outputs import write_output
 from explorer.errors import LatentInputError
-from explorer.latents import SLIDER_SPAN
+from explorer.latents import SLIDER_SPAN, check_latent
 from explorer.service import Explorer
 from explorer.share import PageState, latent_from_json, latent_to_json
 
@@ -30,7 +30,7 @@ def share_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str
         """A link that reopens this face: model, seed, temperature, slider offsets (and an uploaded base)."""
         explorer = explorer_now()
         directions = explorer.sliders(name)
-        base = np.asarray(base, dtype=np.float32)
+        base = check_latent(base, explorer.model(name).latent_dim)
         random = explorer.random_base(name, int(seed), float(temperature))
         state = PageState(name, int(seed), float(temperature),
                           {d.name: float(v) for d, v in zip(directions, offsets) if v},
@@ -62,14 +62,14 @@ def share_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str
         directions = [d.name for d in explorer.sliders(name)]
         offsets = [float(pending["sliders"].get(n, 0.0)) for n in directions]
         offsets += [0.0] * (slider_count - len(offsets))
-        base = (np.asarray(pending["latent"], dtype=np.float32) if pending.get("latent")
+        base = (check_latent(pending["latent"], explorer.model(name).latent_dim) if pending.get("latent")
                 else explorer.random_base(name, int(pending["seed"]), float(pending["temperature"])))
         offsets = [float(np.clip(v, -SLIDER_SPAN, SLIDER_SPAN)) for v in offsets]  # a hand-edited link stays in range
         return [base.tolist(), face_view(name, base, offsets), *offsets]
 
     @user_errors
     def export_latent(name: str, base, *offsets):
-        latent = explorer_now().slider_latent(name, np.asarray(base, dtype=np.float32), list(offsets))
+        latent = explorer_now().slider_latent(name, base, list(offsets))
         return write_output(f"latent-{name}", ".json", latent_to_json(latent, name).encode())
 
     @user_errors

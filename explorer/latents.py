@@ -48,6 +48,8 @@ def traverse(base: np.ndarray, direction: np.ndarray, scale: float, steps: int =
 
 def check_latent(values, latent_dim: int) -> np.ndarray:
     """A user-supplied latent as float32 (latent_dim,), or a clear LatentInputError."""
+    if values is None:  # e.g. an API call before any model was chosen
+        raise LatentInputError("there is no face yet: choose a model first")
     try:
         vector = np.asarray(values, dtype=np.float32)
     except (TypeError, ValueError):

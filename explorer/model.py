@@ -4,6 +4,7 @@ front ends offer (decode, encode/reconstruct, directions for sliders, neighbours
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.errors import CheckpointError
+from explorer.errors import CheckpointError, RequestError, TrainerCheckpointError
 from trainer.models import INVERSION_DIR, ConvVAE, InversionEncoder, load_model
 from trainer.models.atlas import Atlas, load_atlas
 from trainer.models.checkpoint import read_checkpoint_config
@@ -32,13 +33,25 @@ class SliderDirection:
     score: float | None = None
 
 
+@contextmanager
+def as_explorer_error():
+    """The trainer's checkpoint errors (wrong, stale or missing files) as the explorer's, which front ends show."""
+    try:
+        yield
+    except TrainerCheckpointError as error:
+        if isinstance(error, CheckpointError):
+            raise
+        raise CheckpointError(str(error)) from error
+
+
 class ExplorerModel:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.name = self.directory.name
-        self.model = load_model(self.directory)
-        self.atlas: Atlas = load_atlas(self.directory)
-        self.encoder = self._encoder()
+        with as_explorer_error():
+            self.model = load_model(self.directory)
+            self.atlas: Atlas = load_atlas(self.directory)
+            self.encoder = self._encoder()
         self.is_vae = isinstance(self.model, ConvVAE)
         # How it was trained (loss, β, …), as config.json records it; empty for folders that predate the record.
         self.train_config: dict = read_checkpoint_config(self.directory).get("training", {}).get("train_config", {})
@@ -79,7 +92,7 @@ class ExplorerModel:
         if prior == "fitted":
             return self.latent_prior.sample(1, generator, temperature)[0].numpy()
         if prior != "normal":
-            raise ValueError(f"unknown prior '{prior}' (normal or fitted)")
+            raise RequestError(f"unknown prior '{prior}' (normal or fitted)")
         return (torch.randn(self.latent_dim, generator=generator) * float(temperature)).numpy()
 
     @property
@@ -91,7 +104,8 @@ class ExplorerModel:
         """The Gaussian mixture fitted to the encoded training faces (``python -m trainer fit-prior``)."""
         if not self.is_vae:
             raise CheckpointError(f"{self.name} is a GAN: it samples the prior it was trained with, N(0, I)")
-        prior = load_latent_prior(self.directory)
+        with as_explorer_error():
+            prior = load_latent_prior(self.directory)
         if prior.latent_dim != self.latent_dim:
             raise CheckpointError(f"{self.name}'s latent prior is {prior.latent_dim}-d, the model {self.latent_dim}-d")
         return prior

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from explorer.errors import ExplorerInputError
 from trainer.data import fashion_mnist
 from trainer.data.synthetic import draw_face
 from trainer.models.preprocess import to_model_array
@@ -24,7 +25,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
 ENV_VAR = "ANIME_EXPLORER_DATA"
 
 
-class DataPathError(ValueError):
+class DataPathError(ExplorerInputError):
     """A --data path that cannot be a local copy of the dataset."""
 
 

@@ -1,8 +1,8 @@
 """Every user operation of the explorer as one plain method, returning display-ready values.
 
 Both front ends (Gradio ``app.py`` and ``explorer/streamlit_app.py``) call these and nothing else, so each
-behaviour is written and tested once. Images are uint8 numpy arrays (H, W, C); errors a user can cause are
-``ImageInputError`` / ``LatentInputError`` / ``CheckpointError`` with a one-line message.
+behaviour is written and tested once. Images are uint8 numpy arrays (H, W, C); every error a user can cause
+is an ``ExplorerInputError`` with a one-line message (anything else is a bug).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from explorer.errors import CheckpointError, ImageInputError
+from explorer.errors import CheckpointError, ImageInputError, RequestError
 from explorer.latents import apply_directions, check_latent, interpolate
 from explorer.map_colours import UNTAGGED_LABEL, category_colours
 from explorer.model_labels import model_labels
 from explorer.model import ExplorerModel, SliderDirection, discover_models
-from explorer.originals import ENV_VAR as DATA_ENV_VAR, LocalOriginals
+from explorer.originals import ENV_VAR as DATA_ENV_VAR, DataPathError, LocalOriginals
 from explorer.render import labelled_grid
 from explorer.uploads import read_upload, read_upload_file
 from trainer.metrics.report import SEED_002, results_rows, results_table
@@ -71,7 +71,7 @@ class Explorer:
             data = [p for p in os.environ.get(DATA_ENV_VAR, "").split(os.pathsep) if p]
             try:
                 self.originals = LocalOriginals(data)
-            except ValueError as error:
+            except DataPathError as error:
                 print(f"warning: ${DATA_ENV_VAR} ignored: {error}", file=sys.stderr)
                 self.originals = LocalOriginals([])
         else:
@@ -96,7 +96,7 @@ class Explorer:
                 if name not in self._models:
                     if name not in self.model_names():
                         raise CheckpointError(f"no model '{name}' in {self.root}")
-                    self._models[name] = ExplorerModel(self.root / name)
+                    self._models[name] = ExplorerModel(self.root / name)  # a broken folder: CheckpointError
         return self._models[name]
 
     # ── sliders ──────────────────────────────────────────────────────────────────────────────────────
@@ -115,19 +115,20 @@ class Explorer:
             self._sliders[name] = (directions, vectors, np.array([d.scale for d in directions], np.float32))
         return self._sliders[name]
 
-    def slider_latent(self, name: str, base: np.ndarray, offsets: list[float]) -> np.ndarray:
+    def slider_latent(self, name: str, base, offsets: list[float]) -> np.ndarray:
+        """``base`` (checked: it may come from a request) moved by the slider ``offsets``."""
+        base = check_latent(base, self.model(name).latent_dim)
         directions, vectors, scales = self._slider_set(name)
         offsets = np.asarray(list(offsets)[: len(directions)], np.float32)
         if not offsets.any():
-            return base.astype(np.float32)
+            return base.copy()  # never the caller's own array
         used = len(offsets)
         return apply_directions(base, vectors[:used], offsets, scales[:used])
 
     def face(self, name: str, base: np.ndarray, offsets: list[float]) -> tuple[np.ndarray, np.ndarray]:
         """The face the sliders show, and its latent."""
-        model = self.model(name)
-        latent = self.slider_latent(name, check_latent(base, model.latent_dim), offsets)
-        return model.decode(latent), latent
+        latent = self.slider_latent(name, base, offsets)
+        return self.model(name).decode(latent), latent
 
     def traversal(self, name: str, base: np.ndarray, offsets: list[float] = (), steps: int = 7
                   ) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -135,12 +136,12 @@ class Explorer:
         while the others stay where they are. Returns the faces (directions · steps, H, W, C) row by row,
         the row names and the column positions in σ."""
         if not 3 <= int(steps) <= 15:
-            raise ValueError("a traversal has 3 to 15 steps")
+            raise RequestError("a traversal has 3 to 15 steps")
         model = self.model(name)
         base = check_latent(base, model.latent_dim)
         directions, vectors, scales = self._slider_set(name)
         if not directions:
-            raise ValueError(f"{name} has no slider directions to traverse")
+            raise RequestError(f"{name} has no slider directions to traverse")
         current = np.zeros(len(directions), np.float32)
         given = np.asarray(list(offsets)[: len(directions)], np.float32)
         current[: len(given)] = given
@@ -160,7 +161,7 @@ class Explorer:
 
     def random_base(self, name: str, seed: int, temperature: float = 1.0) -> np.ndarray:
         if not 0 < temperature <= 2:
-            raise ValueError("temperature must lie in (0, 2]")
+            raise RequestError("temperature must lie in (0, 2]")
         return self.model(name).random_latent(seed, temperature)
 
     # ── uploads ──────────────────────────────────────────────────────────────────────────────────────
@@ -182,7 +183,7 @@ class Explorer:
         """(frames, H, W, C) faces from start to end."""
         model = self.model(name)
         if not 2 <= frames <= 64:
-            raise ValueError("frames must be between 2 and 64")
+            raise RequestError("frames must be between 2 and 64")
         path = interpolate(check_latent(start, model.latent_dim), check_latent(end, model.latent_dim), frames, mode)
         return model.decode(path)
 
@@ -195,11 +196,11 @@ class Explorer:
                        prior: str = "normal") -> np.ndarray:
         """(count, D): sample i of a seed is the same latent in every front end, whatever the count."""
         if not 1 <= count <= 64:
-            raise ValueError("count must be between 1 and 64")
+            raise RequestError("count must be between 1 and 64")
         if not 0 < temperature <= 2:
-            raise ValueError("temperature must lie in (0, 2]")
+            raise RequestError("temperature must lie in (0, 2]")
         if prior not in PRIOR_LABELS:
-            raise ValueError(f"unknown prior '{prior}' (choose from {', '.join(PRIOR_LABELS)})")
+            raise RequestError(f"unknown prior '{prior}' (choose from {', '.join(PRIOR_LABELS)})")
         if prior not in self.priors(name):
             raise CheckpointError(f"{name} has no fitted latent prior (a VAE gets one from "
                                   f"'python -m trainer fit-prior --checkpoint checkpoints/{name}')")
@@ -320,7 +321,7 @@ class Explorer:
         atlas = self.model(name).atlas
         maps, colourings = self.map_options(name)
         if map_name not in maps or colour_by not in colourings:
-            raise ValueError(f"choose a map from {maps} and a colouring from {colourings}")
+            raise RequestError(f"choose a map from {maps} and a colouring from {colourings}")
         if colour_by == "cluster":  # numeric order: cluster 2 before cluster 10
             codes = atlas.cluster.astype(int)
             categories = np.array([f"cluster {c}" for c in range(int(codes.max()) + 1)])
@@ -339,7 +340,7 @@ class Explorer:
         """Atlas row ``index``: its latent, its decoded face and a one-line description."""
         atlas = self.model(name).atlas
         if not 0 <= int(index) < len(atlas):
-            raise ValueError(f"point {index} is not on this map (0…{len(atlas) - 1})")
+            raise RequestError(f"point {index} is not on this map (0…{len(atlas) - 1})")
         index = int(index)
         latent = atlas.mu[index].astype(np.float32)
         tags = ", ".join(f"{k} {v[index]}" for k, v in atlas.tags.items() if v[index])
@@ -354,7 +355,7 @@ class Explorer:
             return None
         model = self.model(name)
         if not 0 <= int(index) < len(model.atlas):
-            raise ValueError(f"point {index} is not on this map (0…{len(model.atlas) - 1})")
+            raise RequestError(f"point {index} is not on this map (0…{len(model.atlas) - 1})")
         return self.originals.original(model.atlas.ids[int(index)], model.image_size, model.image_channels)
 
     def selection(self, name: str, indices: list[int], limit: int = 48) -> list[tuple[np.ndarray, str]]:
@@ -364,7 +365,7 @@ class Explorer:
         chosen = [int(i) for i in indices[:limit]]
         model = self.model(name)
         if min(chosen) < 0 or max(chosen) >= len(model.atlas):
-            raise ValueError("the selection names points that are not on this map")
+            raise RequestError("the selection names points that are not on this map")
         faces = model.decode(model.atlas.mu[chosen].astype(np.float32))
         return [(face, str(model.atlas.ids[i])) for face, i in zip(faces, chosen)]
 
@@ -372,6 +373,8 @@ class Explorer:
         """Where a latent (an upload's) lands on a map, and its nearest encoded neighbours."""
         model = self.model(name)
         latent = check_latent(latent, model.latent_dim)
+        if map_name not in model.atlas.maps:
+            raise RequestError(f"{name} has no {map_name} map (it has {', '.join(model.atlas.maps)})")
         nearest, distances = model.neighbours(latent, count)
         x, y = model.place_on_map(latent, map_name, count)
         return {"x": float(x), "y": float(y), "neighbours": [int(i) for i in nearest],

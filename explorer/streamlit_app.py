@@ -16,16 +16,15 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` puts only this folder on the path
 
-from explorer.errors import CheckpointError, ImageInputError, LatentInputError  # noqa: E402
+from explorer.errors import ExplorerInputError, report_internal  # noqa: E402
 from explorer.latents import SLIDER_SPAN  # noqa: E402
 from explorer.map_figure import map_figure  # noqa: E402
-from explorer.render import gif_bytes, grid, png_bytes  # noqa: E402
+from explorer.render import gif_bytes, grid, png_bytes, upscaled  # noqa: E402
 from explorer.selection import indices_from_selection  # noqa: E402
 from explorer.service import ENV_VAR, PRIOR_LABELS, Explorer  # noqa: E402
 from explorer.share import MAX_JSON_BYTES, latent_from_json, latent_to_json  # noqa: E402
 from explorer.uploads import MAX_UPLOAD_BYTES  # noqa: E402
 
-USER_ERRORS = (ImageInputError, LatentInputError, CheckpointError, ValueError)
 UPSCALE = 4
 # The browser refuses a file over the limits the core enforces, before sending it (Streamlit's default: 200 MB).
 IMAGE_MB, JSON_MB = MAX_UPLOAD_BYTES // 2**20, max(1, MAX_JSON_BYTES // 2**20)
@@ -48,7 +47,7 @@ def traversal_png(root: str, name: str, base: tuple, offsets: tuple, steps: int)
 
 
 def big(image: np.ndarray, factor: int = UPSCALE) -> np.ndarray:
-    return image.repeat(factor, axis=0).repeat(factor, axis=1)
+    return upscaled(image, factor)
 
 
 def set_base(name: str, latent: np.ndarray) -> None:
@@ -74,6 +73,11 @@ def current_latent(explorer: Explorer, name: str) -> np.ndarray:
 
 @st.fragment
 def sliders_ui(explorer: Explorer, name: str) -> None:
+    # A fragment reruns alone on a drag, outside main()'s per-page guard: it carries its own.
+    shown_or_error(lambda: sliders_panel(explorer, name), "sliders")
+
+
+def sliders_panel(explorer: Explorer, name: str) -> None:
     directions = explorer.sliders(name)
     controls, face_column = st.columns([2, 1])
     with controls:
@@ -128,7 +132,7 @@ def reconstruct_ui(explorer: Explorer, name: str) -> None:
         return
     try:
         result = explorer.reconstruct(name, upload.getvalue())
-    except USER_ERRORS as error:
+    except ExplorerInputError as error:
         st.error(str(error))
         return
     left, right = st.columns(2)
@@ -150,7 +154,7 @@ def interpolate_ui(explorer: Explorer, name: str) -> None:
         if upload is not None:
             try:
                 st.session_state[f"interp-latent-{name}-{side}"] = explorer.reconstruct(name, upload.getvalue()).latent
-            except USER_ERRORS as error:
+            except ExplorerInputError as error:
                 column.error(str(error))
         ends[side] = st.session_state.get(f"interp-latent-{name}-{side}")
     frames = st.slider("Frames", 2, 32, 8, key="frames")
@@ -225,7 +229,7 @@ def models_ui(explorer: Explorer, name: str) -> None:
     if imported is not None:
         try:  # checked on upload, so a bad file is named before anything is clicked
             latent = latent_from_json(imported.getvalue(), explorer.model(name).latent_dim, name)
-        except USER_ERRORS as error:
+        except ExplorerInputError as error:
             st.error(str(error))
         else:
             if st.button("Use the imported latent", key="use-import", on_click=set_base, args=(name, latent)):
@@ -246,17 +250,27 @@ def main() -> None:
         st.error(f"No models found in {explorer.root}; set {ENV_VAR} to a folder of checkpoint folders.")
         return
     name = st.sidebar.selectbox("Model", names, format_func=labels.get, key="model")
-    try:
-        explorer.model(name)
-    except CheckpointError as error:
-        st.error(str(error))
-        return
-    st.sidebar.markdown(explorer.summary(name))
+    if not shown_or_error(lambda: st.sidebar.markdown(explorer.summary(name)), "summary"):
+        return  # the model itself does not load: its one line says why
     pages = {"Sliders": sliders_ui, "Traversal": traversal_ui, "Samples": samples_ui, "Reconstruct": reconstruct_ui,
              "Interpolate": interpolate_ui, "Map": map_ui, "Models": models_ui}
     for tab, page in zip(st.tabs(list(pages)), pages.values()):
         with tab:
-            page(explorer, name)
+            shown_or_error(lambda: page(explorer, name), page.__name__)
+
+
+def shown_or_error(draw, where: str) -> bool:
+    """Run one page: an error a user can cause is its one line; any other is logged with its traceback and
+    said to be ours. Streamlit's own control flow (rerun, stop) derives from BaseException and passes."""
+    try:
+        draw()
+    except ExplorerInputError as error:
+        st.error(str(error))
+        return False
+    except Exception as error:
+        st.error(report_internal(error, where))
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -8,11 +8,21 @@ from pathlib import Path
 from trainer.cli import main
 
 DATA = "synthetic:600"
+GRAY = "tiny-vae-gray"  # sorts after tiny-vae: the app still opens on the RGB one
+TINY = ["tiny-vae", GRAY]
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+SHIPPED = sorted(p.parent.name for p in CHECKPOINTS.glob("*/config.json"))  # what a user of the app meets
 
 
 def build_models_root(root: Path) -> Path:
-    """checkpoints-like folder with one tiny VAE (trained 3 epochs, exported, embedded, evaluated)."""
+    """checkpoints-like folder with one tiny VAE (trained 3 epochs, exported, embedded, evaluated) and a
+    one-channel one (grayscale, as the Fashion-MNIST models: trained, exported, embedded, not evaluated)."""
     models = root / "models"
+    assert main(["train", "--preset", "vae-tiny", "--image-channels", "1", "--data", DATA, "--epochs", "2",
+                 "--out", str(root / "run-gray"), "--no-cache"]) == 0
+    assert main(["export", "--run", str(root / "run-gray"), "--out", str(models / GRAY)]) == 0
+    assert main(["embed", "--checkpoint", str(models / GRAY), "--data", DATA, "--maps", "pca", "--no-cache",
+                 "--min-tag-count", "10"]) == 0
     assert main(["train", "--preset", "vae-tiny", "--data", DATA, "--epochs", "3", "--out", str(root / "run"),
                  "--no-cache"]) == 0
     assert main(["export", "--run", str(root / "run"), "--out", str(models / "tiny-vae")]) == 0

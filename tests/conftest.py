@@ -55,3 +55,25 @@ def served_app(tiny_models):
         app, url = launch_app(tiny_models, patch)
         yield app, url
         app.demo.close()
+
+
+@pytest.fixture(scope="session")
+def every_model_root(tiny_models, tmp_path_factory) -> Path:
+    """The shipped folders and the tiny ones side by side, as links (nothing copied): what the matrix serves."""
+    from app_fixtures import CHECKPOINTS, SHIPPED, TINY
+
+    root = tmp_path_factory.mktemp("every-model")
+    for folder in [CHECKPOINTS / name for name in SHIPPED] + [tiny_models / name for name in TINY]:
+        (root / folder.name).symlink_to(folder, target_is_directory=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def matrix_app(every_model_root):
+    """app.py served over ``every_model_root``: (module, url)."""
+    from app_fixtures import launch_app
+
+    with pytest.MonkeyPatch.context() as patch:
+        app, url = launch_app(every_model_root, patch)
+        yield app, url
+        app.demo.close()

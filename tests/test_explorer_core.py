@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.errors import ImageInputError, LatentInputError
+from explorer.errors import ImageInputError, LatentInputError, RequestError
 from explorer.map_colours import NAMED_COLOURS, UNTAGGED_COLOUR, category_colours
 from explorer.latents import apply_directions, check_latent, interpolate, lerp, slerp, traverse
 from explorer.model import ExplorerModel, discover_models
@@ -190,7 +190,7 @@ def test_traversal_sweeps_each_slider_with_the_others_held(explorer_model):
             assert np.abs(faces[row * 5 + column].astype(int) - service.face("tiny", base, held)[0]).max() <= 1
     figure = service.traversal_image("tiny", base, offsets, steps=5)
     assert figure.shape[0] > count * 64 and figure.shape[1] > 5 * 64  # faces drawn at 64 px, labels beside
-    with pytest.raises(ValueError, match="3 to 15 steps"):
+    with pytest.raises(RequestError, match="3 to 15 steps"):
         service.traversal("tiny", base, offsets, steps=2)
     with pytest.raises(LatentInputError):
         service.traversal("tiny", base[:3], offsets)
@@ -216,11 +216,11 @@ def test_service_map_payload_selection_and_placement(explorer_model):
     assert len(set(payload["colours"])) == len(payload["colours"])  # no two clusters share a colour
     hair = service.map_data("tiny", "pca", "hair")
     assert hair["colours"] == category_colours("hair", hair["categories"])
-    with pytest.raises(ValueError, match="choose a map"):
+    with pytest.raises(RequestError, match="choose a map"):
         service.map_data("tiny", "umap", "cluster")
     faces = service.selection("tiny", [0, 5, 7])
     assert len(faces) == 3 and faces[0][0].shape == (16, 16, 3) and faces[1][1] == "synthetic/000005"
-    with pytest.raises(ValueError, match="not on this map"):
+    with pytest.raises(RequestError, match="not on this map"):
         service.selection("tiny", [0, 10_000])
     latent, face, label = service.point("tiny", 7)
     placed = service.placement("tiny", latent, "pca", count=4)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer.errors import CheckpointError
+from explorer.errors import CheckpointError, RequestError
 from explorer.service import Explorer
 from trainer.cli import main
 from trainer.embed.prior import fit_latent_prior
@@ -128,7 +128,7 @@ def test_the_explorer_samples_from_the_fitted_prior(vae_folder):
     nearest = lambda zs: np.mean([model.neighbours(z, 1)[1][0] for z in zs])  # noqa: E731
     assert nearest(explorer.sample_latents("tiny-vae", 9, 32, prior="fitted")) < nearest(
         explorer.sample_latents("tiny-vae", 9, 32))
-    with pytest.raises(ValueError, match="unknown prior"):
+    with pytest.raises(RequestError, match="unknown prior"):
         explorer.samples("tiny-vae", 5, 6, prior="uniform")
     (vae_folder / PRIOR_NAME).unlink()
     fresh = Explorer(vae_folder.parent, data=[])

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from explorer.errors import RequestError
 from explorer.originals import DataPathError, LocalOriginals
 from explorer.service import Explorer
 from trainer.cli import main
@@ -54,7 +55,7 @@ def test_hover_shows_the_original_beside_the_decoding(tiny_models, face_zip, tmp
     row = list(data.ids).index(with_data.model("tiny-vae").atlas.ids[3])
     np.testing.assert_array_equal(original, data.images[row].numpy().transpose(1, 2, 0))
     assert without.original("tiny-vae", 3) is None
-    with pytest.raises(ValueError, match="not on this map"):
+    with pytest.raises(RequestError, match="not on this map"):
         with_data.original("tiny-vae", 10_000)
 
     monkeypatch.setenv("ANIME_EXPLORER_CHECKPOINTS", str(root))
