@@ -1,12 +1,41 @@
-"""The model picker's labels: each checkpoint's name with its FID, the lowest of its kind on its data starred.
+"""The model picker's labels: each checkpoint's name, what it is in one short phrase, and its FID, the lowest of
+its kind on its data starred.
 
-With eight anime VAEs side by side, a bare alphabetical list hides which one samples best; the label carries
-the figure a user would otherwise look up in the Results tab.
+A bare alphabetical list of folder names tells a newcomer neither what each model is nor which one samples
+best. The phrases of the shipped models, and the order the picker lists them in, come from the checkpoints
+folder's ``catalog.json``; a folder it does not list (a model of the user's own) gets a phrase made from its
+config and comes after them.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 KINDS = {"conv_vae": "VAE", "dcgan": "DCGAN"}
+CATALOG_NAME = "catalog.json"
+
+
+def read_catalog(root: Path) -> dict[str, str]:
+    """name → phrase, in the order the picker lists them; {} where there is no (readable) catalog."""
+    try:
+        found = json.loads((Path(root) / CATALOG_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    models = found.get("models") if isinstance(found, dict) else None
+    return {str(k): str(v) for k, v in models.items()} if isinstance(models, dict) else {}
+
+
+def derived_phrase(config: dict) -> str:
+    """What a model is, from its config.json: "VAE, 16×16 grey, trained on synthetic"."""
+    kind = KINDS.get(config.get("model_type"))
+    if kind is None:
+        return ""
+    network = config.get("config") if isinstance(config.get("config"), dict) else {}
+    size = network.get("image_size")
+    shape = f", {size}×{size} {'grey' if network.get('image_channels') == 1 else 'colour'}" if size else ""
+    sources = [s.get("name", "?") for s in (config.get("data") or {}).get("sources", []) if isinstance(s, dict)]
+    return kind + shape + (f", trained on {' + '.join(sources)}" if sources else "")
 
 
 def best_fid(evaluation: dict) -> tuple[float, bool] | None:
@@ -17,10 +46,11 @@ def best_fid(evaluation: dict) -> tuple[float, bool] | None:
     return min(found) if found else None
 
 
-def model_labels(models: dict[str, tuple[dict, dict]]) -> dict[str, str]:
-    """``models``: name → (config.json, metrics.json), either possibly empty. Returns name → label, e.g.
-    ``vae-anime64-refine64-z256 · FID 53.3 (fitted prior) ★ best VAE``; a model without an evaluation keeps
-    its bare name. FIDs compare only within one kind on one data set, so that is the group a star names."""
+def model_labels(models: dict[str, tuple[dict, dict]], phrases: dict[str, str] | None = None) -> dict[str, str]:
+    """``models``: name → (config.json, metrics.json), either possibly empty; ``phrases``: name → what it is.
+    Returns name → label, e.g. ``vae-anime64-best — the best VAE · FID 53.3 (fitted prior) ★ best VAE``; a model
+    without an evaluation has no FID. FIDs compare only within one kind on one data set, so that is the group a
+    star names."""
     figures, groups = {}, {}
     for name, (config, metrics) in models.items():
         evaluation = metrics.get("evaluation") or {}
@@ -31,9 +61,11 @@ def model_labels(models: dict[str, tuple[dict, dict]]) -> dict[str, str]:
         data = tuple(sorted(s.get("name", "?") for s in (evaluation.get("data") or {}).get("sources", [])))
         figures[name] = fid
         groups.setdefault((kind, data), []).append(name)
-    labels = {name: name for name in models}
+    phrases = phrases or {}
+    labels = {name: name + (f" — {phrase}" if (phrase := phrases.get(name) or derived_phrase(config)) else "")
+              for name, (config, _) in models.items()}
     for name, (fid, fitted) in figures.items():
-        labels[name] = f"{name} · FID {fid:.1f}" + (" (fitted prior)" if fitted else "")
+        labels[name] += f" · FID {fid:.1f}" + (" (fitted prior)" if fitted else "")
     for (kind, _), names in groups.items():
         lowest = min(figures[n][0] for n in names)
         best = [n for n in names if figures[n][0] == lowest]

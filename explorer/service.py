@@ -20,11 +20,12 @@ from PIL import Image
 from explorer.errors import CheckpointError, ImageInputError, RequestError
 from explorer.latents import apply_directions, check_latent, interpolate
 from explorer.map_colours import UNTAGGED_LABEL, category_colours
-from explorer.model_labels import model_labels
+from explorer.model_labels import model_labels, read_catalog
 from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, DataPathError, LocalOriginals
 from explorer.render import labelled_grid
 from explorer.uploads import read_upload, read_upload_file
+from trainer.lineage import superseded
 from trainer.metrics.report import SEED_002, results_rows, results_table
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
@@ -84,10 +85,13 @@ class Explorer:
         return [p.name for p in discover_models(self.root)]
 
     def model_choices(self) -> list[tuple[str, str]]:
-        """(label, name) per model for a picker, in name order: each label carries the model's FID."""
-        folders = discover_models(self.root)
+        """(label, name) per model for a picker: the catalog's models in its order (the first is the one to
+        open on), then any other folder by name; each label says what the model is and carries its FID."""
+        catalog = read_catalog(self.root)
+        folders = sorted(discover_models(self.root), key=lambda p: (list(catalog).index(p.name) if p.name in catalog
+                                                                     else len(catalog), p.name))
         labels = model_labels({p.name: (_read_json(p / "config.json"), _read_json(p / "metrics.json"))
-                               for p in folders})
+                               for p in folders}, catalog)
         return [(labels[p.name], p.name) for p in folders]
 
     def model(self, name: str) -> ExplorerModel:
@@ -302,9 +306,10 @@ class Explorer:
                 "not available offline (the FID network has no classifier head).")
 
     def evaluated(self) -> dict[str, dict]:
-        """name → metrics.json of every model folder that has one."""
+        """name → metrics.json of every model folder that has one, and the figures of the superseded steps
+        of their lineages (marked ``"shipped": False``), which the results keep as history."""
         models = {p.name: _read_json(p / "metrics.json") for p in discover_models(self.root)}
-        return {name: metrics for name, metrics in models.items() if metrics}
+        return {**superseded(self.root), **{name: metrics for name, metrics in models.items() if metrics}}
 
     # ── the map ──────────────────────────────────────────────────────────────────────────────────────
     def map_options(self, name: str) -> tuple[list[str], list[str]]:

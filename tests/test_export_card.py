@@ -2,7 +2,7 @@
 import dataclasses
 
 from trainer.config import PRESETS, TrainConfig
-from trainer.export_card import recipe_flags, reproduce_training, loss_curve_sentence
+from trainer.export_card import loss_curve_sentence, network_flags, recipe_flags, reproduce_training
 
 
 def preset_train(preset: str) -> dict:
@@ -43,3 +43,16 @@ def test_a_run_at_one_beta_lists_its_loss():
                {"epoch": 2, "beta": 0.25, "test_loss": -7900.0, "test_neg_elbo_nats": -7400.0}]
     assert loss_curve_sentence(history) == "Test loss per epoch: 1: -7825, 2: -7900."
     assert loss_curve_sentence([]) == "Test loss per epoch: see training_metrics.csv."
+
+
+def test_a_network_that_is_not_the_presets_is_named_on_the_first_run():
+    # The best anime VAE: the refine preset's network with 64 full-resolution maps and a 256-d latent.
+    network = {"dense_dim": 1024, "hidden_channels": [48, 96, 192, 384], "image_channels": 3, "image_size": 64,
+               "latent_dim": 256, "refine_channels": 64}
+    lines = reproduce_training("best", "vae-anime64-refine", "--data D", [], 32, preset_train("vae-anime64-refine"),
+                               network)
+    assert lines[0] == ("python -m trainer train --preset vae-anime64-refine --data D --epochs 32 "
+                        "--latent-dim 256 --refine-channels 64 --out runs/best")
+    wide = {**network, "latent_dim": 128, "refine_channels": 16}
+    assert reproduce_training("r", "vae-anime64-refine", "--data D", [], 32, None, wide)[0].endswith("--epochs 32 --out runs/r")
+    assert network_flags("vae-tiny", {"hidden_channels": [4, 8]}) == " --hidden-channels 4 8"

@@ -12,12 +12,43 @@ from trainer.models.atlas import load_atlas
 from trainer.models.latent_prior import PRIOR_NAME, load_latent_prior
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
-SHIPPED = ["dcgan-anime64", "vae-anime64", "vae-anime64-sigma", "vae-anime64-wide", "vae-anime64-refine", "vae-anime64-refine32", "vae-anime64-refine64-z256", "vae-fashion28", "vae-fashion28-beta4"]
+# The curated set a user chooses from: seed 000's VAE (the reference), the best anime VAE, the DCGAN, and the
+# two Fashion-MNIST VAEs. A better model replaces the folder it beats; its lineage keeps the figures.
+SHIPPED = ["dcgan-anime64", "vae-anime64", "vae-anime64-best", "vae-fashion28", "vae-fashion28-beta4"]
 FOUND = sorted(p.parent.name for p in CHECKPOINTS.glob("*/config.json"))
 
 
-def test_the_expected_models_are_shipped():
-    assert set(SHIPPED) <= set(FOUND), f"missing from checkpoints/: {sorted(set(SHIPPED) - set(FOUND))}"
+def test_the_curated_models_are_shipped_and_nothing_else():
+    assert FOUND == sorted(SHIPPED), f"checkpoints/ holds {FOUND}"
+
+
+def test_the_catalog_names_every_shipped_model_and_opens_on_the_best_vae():
+    from explorer.model_labels import read_catalog
+
+    catalog = read_catalog(CHECKPOINTS)
+    assert sorted(catalog) == sorted(SHIPPED) and list(catalog)[0] == "vae-anime64-best"
+    assert all(0 < len(phrase) <= 60 for phrase in catalog.values())  # one short phrase each
+    from explorer.service import Explorer
+
+    choices = Explorer(CHECKPOINTS, data=[]).model_choices()  # what `python app.py` offers, in its order
+    assert [name for _, name in choices] == list(catalog)
+    assert all(label.startswith(f"{name} — {catalog[name]}") for label, name in choices)
+
+
+def test_the_best_vaes_card_carries_its_lineage():
+    from trainer.lineage import lineage_section, read_lineage, superseded
+
+    lineage = read_lineage(CHECKPOINTS / "vae-anime64-best")
+    assert lineage_section(lineage) in (CHECKPOINTS / "vae-anime64-best" / "MODEL_CARD.md").read_text()
+    steps = {step["name"]: step for step in lineage["steps"]}
+    assert steps["vae-anime64-refine64-z256"]["shipped_as"] == "vae-anime64-best"
+    metrics = json.loads((CHECKPOINTS / "vae-anime64-best" / "metrics.json").read_text())
+    assert steps["vae-anime64-refine64-z256"]["evaluation"]["generation_fitted_prior"]["fid"] == \
+        metrics["evaluation"]["generation_fitted_prior"]["fid"]  # the last step is the shipped weights
+    # Every step that is not shipped is gone from checkpoints/ and kept as a history row.
+    gone = {name for name, step in steps.items() if not step["shipped_as"]}
+    assert gone == set(superseded(CHECKPOINTS)) and not gone & set(FOUND) and len(gone) == 4
+    assert all(step["command"].startswith("python -m trainer train --preset ") for step in steps.values())
 
 
 @pytest.mark.parametrize("name", FOUND)

@@ -49,7 +49,7 @@ def test_moving_a_slider_changes_the_image(app):
 
 def test_switching_models(app):
     options = app.selectbox(key="model").options  # the labels: each name with its FID
-    assert [o.split(" · FID ")[0] for o in options] == ["tiny-vae", "tiny-vae-copy", "tiny-vae-gray"]
+    assert [o.split(" — ")[0] for o in options] == ["tiny-vae", "tiny-vae-copy", "tiny-vae-gray"]
     assert "★" not in "".join(options)  # two copies of one model tie: neither is the best
     app.selectbox(key="model").set_value("tiny-vae-copy").run()
     assert not app.exception

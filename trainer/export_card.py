@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from trainer.config import PRESETS, TrainConfig
 from trainer.metrics.report import evaluation_section, inversion_section
 
@@ -58,20 +60,38 @@ def recipe_flags(preset: str, train: dict) -> str:
                    if key in train and train[key] != defaults[key])
 
 
+def network_flags(preset: str, config: dict) -> str:
+    """The options by which the network (config.json's "config") differs from ``preset``'s: a run with
+    ``--latent-dim 256 --refine-channels 64`` is not the preset's network, so its card must say so."""
+    if preset not in PRESETS:
+        return ""
+    defaults = dataclasses.asdict(PRESETS[preset].model_config)
+    return "".join(" " + _flag(key, config[key]) for key in defaults
+                   if key in config and _plain(config[key]) != _plain(defaults[key]))
+
+
+def _plain(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
 def _flag(key: str, value) -> str:
-    """One option as argparse reads it: --name / --no-name for a switch, else --name VALUE."""
+    """One option as argparse reads it: --name / --no-name for a switch, else --name VALUE (or VALUES)."""
     name = key.replace("_", "-")
     if isinstance(value, bool):
         return f"--{name}" if value else f"--no-{name}"
+    if isinstance(value, (list, tuple)):
+        return f"--{name} " + " ".join(str(v) for v in value)
     return f"--{name} {value:g}" if isinstance(value, float) else f"--{name} {value}"
 
 
 def reproduce_training(name: str, preset: str, data_args: str, continued_from: list[dict], epochs: int,
-                       train: dict | None = None) -> list[str]:
+                       train: dict | None = None, network: dict | None = None) -> list[str]:
     """The commands that trained the weights: one run, or a first run and its continuations; ``train`` (the
-    last run's options) adds the recipe options it changed to the last run's command."""
+    last run's options) adds the recipe options it changed to the last run's command, ``network`` (the
+    model's config) the network options to the first (a continuation inherits the network)."""
     ends = run_ends(continued_from, epochs)
-    runs = [f"python -m trainer train --preset {preset} {data_args} --epochs {ends[0]}"]
+    runs = [f"python -m trainer train --preset {preset} {data_args} --epochs {ends[0]}"
+            + network_flags(preset, network or {})]
     runs += [f"python -m trainer train --init-from checkpoints/{name} --epochs {end}" for end in ends[1:]]
     runs[-1] += recipe_flags(preset, train or {})
     lines = []
@@ -180,7 +200,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         "",
         "```bash",
         *reproduce_training(name, run_config["preset"], data_args, training.get("continued_from") or [],
-                            metrics["epochs"], train),
+                            metrics["epochs"], train, meta.get("config")),
         *([] if is_vae or inversion else [f"python -m trainer invert --checkpoint checkpoints/{name} {data_args}"]),
         f"python -m trainer embed --checkpoint checkpoints/{name} {data_args}",
         f"python -m trainer evaluate --checkpoint checkpoints/{name} {data_args} --num-samples 10000",

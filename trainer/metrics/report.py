@@ -110,15 +110,18 @@ def inversion_section(inversion: dict, name: str, data_args: str) -> str:
 
 def results_rows(models: dict[str, dict]) -> list[dict]:
     """``models``: name → metrics.json. One row per model with an evaluation, and one more for a VAE's
-    samples from its fitted latent prior."""
+    samples from its fitted latent prior; the superseded steps of a lineage (``"shipped": False``) come after
+    the shipped models, in the order given (the lineage's), marked as not shipped."""
     rows = []
-    for name, metrics in sorted(models.items()):
+    shipped = sorted(item for item in models.items() if item[1].get("shipped", True))
+    for name, metrics in shipped + [item for item in models.items() if not item[1].get("shipped", True)]:
         evaluation = metrics.get("evaluation")
         if not evaluation:
             continue
-        for key, label in (("generation", name), ("generation_fitted_prior", f"{name} (fitted prior)")):
+        history = "" if metrics.get("shipped", True) else "not shipped"
+        for key, note in (("generation", history), ("generation_fitted_prior", ", ".join(filter(None, ["fitted prior", history])))):
             if key in evaluation:
-                rows.append(_result_row(label, evaluation[key], evaluation))
+                rows.append(_result_row(f"{name} ({note})" if note else name, evaluation[key], evaluation))
     return rows
 
 
