@@ -176,6 +176,12 @@ def place_upload(name: str, base, map_name: str, colour_by: str):
     return payload, neighbours
 
 
+def cleared_views() -> list:
+    """A model switch empties every view that showed the previous model's results: their faces came from
+    another model and their latents (interpolation ends, samples) fit no other."""
+    return [None] * 13
+
+
 # ── layout ──────────────────────────────────────────────────────────────────────────────────────────
 # Figures stay on one line (a wrapped "0.50|7" misreads); the model and data columns take the wrapping.
 CSS = ("img { image-rendering: pixelated; }\n"
@@ -241,7 +247,7 @@ def build_demo() -> gr.Blocks:
                 frames = gr.Slider(2, 32, value=8, step=1, label="Frames")
                 mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
                 go = gr.Button("Interpolate", variant="primary")
-            strip = gr.Image(label="A → B", interactive=False, format="png")
+            strip = gr.Image(label="A → B", interactive=False, format="png", elem_id="strip")
             gif = gr.File(label="Animated GIF")
         with gr.Tab("Map"):
             with gr.Row():
@@ -312,7 +318,12 @@ def build_demo() -> gr.Blocks:
         # Opening the tab or choosing where z comes from draws at once: the two priors compare side by side.
         gr.on([sample_button.click, prior_choice.input, samples_tab.select], sample_faces,
               [model_name, seed, count, temperature, prior_choice], [samples, shown_samples], api_name="samples")
-        gr.on([model_name.change, demo.load], prior_options, model_name, prior_choice, api_name=False)
+        model_name.change(cleared_views, None, [traversal_view, original, reconstruction, recon_info, start, end, strip,
+                                                gif, selected, neighbours, map_info, exported, link], api_name=False)
+        # The samples are drawn again for the new model (cheap: one decode), after its prior choices are set.
+        model_name.change(prior_options, model_name, prior_choice, api_name=False).then(
+            sample_faces, [model_name, seed, count, temperature, prior_choice], [samples, shown_samples], api_name=False)
+        demo.load(prior_options, model_name, prior_choice, api_name=False)
         samples.select(load_sample, [model_name, shown_samples], [base, face, *sliders, sample_info], api_name=False)
         model_name.change(evolution_range, model_name, epoch, api_name=False)
         demo.load(evolution_range, model_name, epoch, api_name=False)

@@ -11,6 +11,7 @@ upload, map click, model switch) return new HTML with the new base.
 from __future__ import annotations
 
 import html
+import itertools
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -24,6 +25,7 @@ from explorer.errors import CheckpointError, ExplorerInputError, report_internal
 from explorer.render import png_bytes
 from explorer.share import latent_from_token, latent_to_token, offsets_from_text
 
+RENDERS = itertools.count()  # see face_html
 ROUTE = "face.png"  # relative in the page: works at any root path (Spaces, proxies)
 CSS = """
 img.face { width: 256px; height: 256px; image-rendering: pixelated; display: block; margin: 0 auto;
@@ -77,10 +79,15 @@ def face_src(model: str, base: np.ndarray | str, offsets: list[float] | tuple = 
 
 
 def face_html(model: str, base: np.ndarray, offsets: list[float] | tuple = ()) -> str:
-    """What the face widget shows: the face of ``base`` moved by ``offsets``, with the base for the script."""
+    """What the face widget shows: the face of ``base`` moved by ``offsets``, with the base for the script.
+
+    Each answer is new HTML (``data-render``): a drag repaints the <img> in the page, not Gradio's value, so
+    Reset or Random base with an unchanged base would return the value Gradio already holds, and the page would
+    keep the dragged face under zeroed sliders."""
     token = latent_to_token(base)
     src = html.escape(face_src(model, token, offsets))
-    return (f'<img class="face" alt="face" src="{src}" data-model="{html.escape(model)}" data-base="{token}">'
+    return (f'<img class="face" alt="face" src="{src}" data-model="{html.escape(model)}" data-base="{token}" '
+            f'data-render="{next(RENDERS)}">'
             f'<a class="face-download" href="{src}" download="{html.escape(model)}-face.png">Download PNG</a>')
 
 

@@ -1,5 +1,6 @@
 """The app in a real headless Chromium (Debian's), driven by Playwright: what a person does with a mouse."""
 
+import re
 import shutil
 from io import BytesIO
 
@@ -221,7 +222,8 @@ def test_the_results_tab_shows_the_evaluation_table(page, tiny_models):
     assert white_space[0] != "nowrap" and set(white_space[1:-1]) == {"nowrap"}
     # The model picker carries its best figure (N(0, I) or fitted prior), so models compare before one is opened.
     best = min(evaluation[key]["fid"] for key in ("generation", "generation_fitted_prior") if key in evaluation)
-    assert page.get_by_label("Model", exact=True).input_value().startswith(f"tiny-vae · FID {best:.1f}")
+    label = page.get_by_label("Model", exact=True).input_value()
+    assert label.startswith("tiny-vae — VAE, 16×16 colour") and f" · FID {best:.1f}" in label
 
 
 def test_the_traversal_tab_sweeps_every_slider(page):
@@ -263,3 +265,78 @@ def test_clicking_a_sample_makes_it_the_slider_face(page, served_app):
     page.get_by_label("Seed").fill("7")
     page.get_by_role("button", name="Sample", exact=True).click()  # a new seed takes the button
     page.locator("#samples").get_by_text("seed 7 · sample 2", exact=True).wait_for(timeout=30_000)
+
+
+def drag_slider(page, index: int, fraction: float) -> None:
+    """A real mouse drag of slider ``index`` from its middle by ``fraction`` of its width."""
+    slider = page.locator(f"#slider-{index} input[type=range]").first
+    box = slider.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 9):
+        page.mouse.move(box["x"] + box["width"] * (0.5 + fraction * step / 8), box["y"] + box["height"] / 2)
+    page.mouse.up()
+
+
+def painted_face(page, src: str | None = None) -> str:
+    """The face's pixels once the image (of ``src``, if given) has loaded."""
+    if src is not None:
+        page.wait_for_function("(src) => { const i = document.querySelector('#face img');"
+                               " return i && i.complete && i.getAttribute('src') === src; }", arg=src, timeout=30_000)
+    return page.wait_for_function(PAINTED_FACE, timeout=30_000).json_value()
+
+
+SLIDER_VALUES = "() => new URL(document.querySelector('#face img').src).searchParams.get('v')"
+
+
+@pytest.mark.parametrize("button", ["Reset sliders", "Random base"])
+def test_the_face_matches_its_sliders_after_reset_and_random_base(page, served_app, button):
+    _, url = served_app
+    page.goto(url, wait_until="load")
+    page.locator("#face img").first.wait_for(timeout=30_000)
+    start_src = face_src(page)
+    start = painted_face(page, start_src)
+    drag_slider(page, 0, 0.4)
+    page.wait_for_function(f"() => ({SLIDER_VALUES})().split(',')[0] !== '0'", timeout=30_000)
+    assert painted_face(page) != start
+    # The same seed and temperature: Random base gives the same base, so both put back the starting face.
+    page.get_by_role("button", name=button).click()
+    page.wait_for_function("() => parseFloat(document.querySelector('#slider-0 input[type=range]').value) === 0",
+                           timeout=30_000)
+    page.wait_for_function(f"() => ({SLIDER_VALUES})().split(',').every(v => v === '' || Number(v) === 0)",
+                           timeout=30_000)  # the face asked for is the one the zeroed sliders make
+    assert painted_face(page) == start
+
+
+def test_a_model_switch_leaves_no_view_of_the_previous_model(page, served_app, tmp_path):
+    from app_fixtures import GRAY
+
+    _, url = served_app
+    upload_face(page, synthetic_face_file(tmp_path, 8))
+    page.locator("#reconstruction img").first.wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Traversal").click()
+    page.get_by_role("button", name="Sweep every slider").click()
+    page.locator("#traversal img").first.wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Interpolate").click()
+    page.get_by_role("button", name="A ← current slider face").click()
+    page.get_by_role("button", name="B ← current slider face").click()
+    page.get_by_role("button", name="Interpolate", exact=True).click()
+    page.locator("#strip img").first.wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Samples").click()
+    page.locator("#samples img").nth(15).wait_for(timeout=30_000)
+    colour_samples = page.locator("#samples img").first.get_attribute("src")
+
+    picker = page.get_by_label("Model", exact=True)
+    picker.click()
+    page.get_by_role("option", name=re.compile(f"^{GRAY}( |$)")).click()
+    page.wait_for_function("(name) => document.querySelector('#face img').dataset.model === name", arg=GRAY,
+                           timeout=30_000)
+    # Samples are drawn again for the new model; every other view that showed the old model's results is empty.
+    page.wait_for_function("(old) => { const i = document.querySelector('#samples img');"
+                           " return i && i.getAttribute('src') !== old; }", arg=colour_samples, timeout=30_000)
+    page.locator("#samples").get_by_text("seed 42 · sample 1", exact=True).wait_for(timeout=30_000)
+    for view in ("#reconstruction", "#traversal", "#strip"):
+        page.wait_for_function("(id) => !document.querySelector(id + ' img')", arg=view, timeout=30_000)
+    page.get_by_role("tab", name="Interpolate").click()
+    page.get_by_role("button", name="Interpolate", exact=True).click()  # the old ends went with the old model
+    page.get_by_text("set both ends first").first.wait_for(timeout=30_000)
