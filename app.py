@@ -177,9 +177,9 @@ def place_upload(name: str, base, map_name: str, colour_by: str):
 
 
 def cleared_views() -> list:
-    """A model switch empties every view that showed the previous model's results: their faces came from
-    another model and their latents (interpolation ends, samples) fit no other."""
-    return [None] * 13
+    """A model switch empties every view that showed the previous model's results, uploads included: their
+    faces came from another model and their latents (interpolation ends, samples) fit no other."""
+    return [None] * 16
 
 
 # ── layout ──────────────────────────────────────────────────────────────────────────────────────────
@@ -318,8 +318,9 @@ def build_demo() -> gr.Blocks:
         # Opening the tab or choosing where z comes from draws at once: the two priors compare side by side.
         gr.on([sample_button.click, prior_choice.input, samples_tab.select], sample_faces,
               [model_name, seed, count, temperature, prior_choice], [samples, shown_samples], api_name="samples")
-        model_name.change(cleared_views, None, [traversal_view, original, reconstruction, recon_info, start, end, strip,
-                                                gif, selected, neighbours, map_info, exported, link], api_name=False)
+        model_name.change(cleared_views, None, [traversal_view, upload, original, reconstruction, recon_info, upload_a,
+                                                upload_b, start, end, strip, gif, selected, neighbours, map_info,
+                                                exported, link], api_name=False)
         # The samples are drawn again for the new model (cheap: one decode), after its prior choices are set.
         model_name.change(prior_options, model_name, prior_choice, api_name=False).then(
             sample_faces, [model_name, seed, count, temperature, prior_choice], [samples, shown_samples], api_name=False)

@@ -1,0 +1,95 @@
+"""Every shipped model in every tab of the Gradio app, in a real headless Chromium, as a person meets it.
+
+The model is picked from the picker with the mouse, each tab is opened and its main action taken; no view may
+answer with an error toast, and each shows the model's own picture. Screenshots of every tab land in
+``$BROWSER_SHOTS`` (default: the test's tmp folder) for a person to look at.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from app_fixtures import SHIPPED
+from test_browser import ARGS, CHROMIUM, PAINTED_FACE, synthetic_face_file
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser_page(matrix_app):
+    _, url = matrix_app
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, wait_until="load")
+        page.locator("#face img").first.wait_for(timeout=60_000)
+        yield page
+        browser.close()
+
+
+def no_error_toast(page) -> None:
+    toasts = page.locator("[data-testid='toast-body']")
+    assert toasts.count() == 0, toasts.all_inner_texts()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_tab_of_every_shipped_model_in_a_browser(browser_page, matrix_app, tmp_path, name):
+    app, _ = matrix_app
+    page, model = browser_page, app.explorer.model(name)
+    shots = Path(os.environ.get("BROWSER_SHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page.get_by_role("tab", name="Sliders").click()
+    page.get_by_label("Model", exact=True).click()
+    page.get_by_role("option", name=re.compile(f"^{re.escape(name)}( |$)")).click()
+    page.wait_for_function("(name) => { const i = document.querySelector('#face img');"
+                           " return i && i.dataset.model === name && i.complete && i.naturalWidth > 0; }",
+                           arg=name, timeout=60_000)
+    assert page.evaluate("() => document.querySelector('#face img').naturalWidth") == model.image_size
+    assert page.wait_for_function(PAINTED_FACE, timeout=30_000).json_value()
+    page.screenshot(path=str(shots / f"{name}-1-sliders.png"))
+
+    page.get_by_role("tab", name="Traversal").click()
+    page.get_by_role("button", name="Sweep every slider").click()
+    page.wait_for_function("() => { const i = document.querySelector('#traversal img');"
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
+    page.screenshot(path=str(shots / f"{name}-2-traversal.png"))
+
+    page.get_by_role("tab", name="Reconstruct").click()
+    page.locator("#upload input[type=file]").set_input_files(str(synthetic_face_file(tmp_path, 4)))
+    page.wait_for_function("() => { const i = document.querySelector('#reconstruction img');"
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
+    page.get_by_text("PSNR").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(shots / f"{name}-3-reconstruct.png"))
+
+    page.get_by_role("tab", name="Interpolate").click()
+    page.get_by_role("button", name="A ← current slider face").click()
+    page.get_by_role("tab", name="Sliders").click()
+    page.get_by_role("button", name="Random base").click()
+    page.get_by_role("tab", name="Interpolate").click()
+    page.get_by_role("button", name="B ← current slider face").click()
+    page.get_by_role("button", name="Interpolate", exact=True).click()
+    page.wait_for_function("() => { const i = document.querySelector('#strip img');"
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
+    page.screenshot(path=str(shots / f"{name}-4-interpolate.png"))
+
+    page.get_by_role("tab", name="Map").click()
+    page.wait_for_function("(n) => { const m = document.querySelector('.latent-map');"
+                           " return m && m.dataset.points === String(n); }", arg=len(model.atlas), timeout=60_000)
+    page.screenshot(path=str(shots / f"{name}-5-map.png"))
+
+    page.get_by_role("tab", name="Samples").click()
+    page.locator("#samples img").nth(15).wait_for(timeout=60_000)
+    for prior in app.explorer.priors(name):
+        label = {"normal": "N(0, I)", "fitted": "fitted prior"}[prior]
+        page.locator("#prior-choice").get_by_label(label).check()
+        caption = "seed 42 · sample 2" + (" · fitted prior" if prior == "fitted" else "")
+        page.locator("#samples").get_by_text(caption, exact=True).wait_for(timeout=60_000)
+    page.screenshot(path=str(shots / f"{name}-6-samples.png"))
+
+    page.get_by_role("tab", name="Share").click()
+    page.get_by_role("button", name="Make a link to this face").click()
+    page.locator("#share-link a").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(shots / f"{name}-7-share.png"))
+    no_error_toast(page)
