@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: app demo test benchmark clean
+.PHONY: app demo test benchmark space clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+# The Hugging Face Space folder: make space OUT=DIR [MODELS=a,b] [SDK=streamlit]
+space: $(VENV)/.installed
+	@test -n "$(OUT)" || { echo "usage: make space OUT=DIR [MODELS=a,b] [SDK=gradio|streamlit]"; exit 2; }
+	$(PY) -m explorer.space build "$(OUT)" $(if $(MODELS),--models $(MODELS)) $(if $(SDK),--sdk $(SDK))
 
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/train_throughput.py
