@@ -32,6 +32,7 @@ benchmark: $(VENV)/.installed
 	$(PY) benchmarks/train_throughput.py
 	$(PY) benchmarks/app_latency.py
 	$(PY) benchmarks/fid_features.py
+	$(PY) benchmarks/space_cold_start.py
 
 clean:
 	rm -rf $(VENV) .cache runs .pytest_cache
