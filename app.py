@@ -18,7 +18,7 @@ from app_outputs import MAX_AGE_S, write_output
 from app_share import share_handlers
 from explorer.errors import ExplorerInputError, RequestError
 from explorer.latents import SLIDER_SPAN, check_latent
-from explorer.render import gif_bytes, grid, upscaled
+from explorer.render import gif_bytes, grid, png_bytes
 from explorer.service import ATTRIBUTE_SLIDERS, PRIOR_LABELS, TOP_SLIDERS, Explorer
 from explorer.uploads import MAX_UPLOAD_BYTES
 
@@ -28,8 +28,12 @@ explorer = Explorer()
 point_face = hover_server(lambda: explorer)  # the map's hover: `python app.py --data` replaces the explorer
 
 
-def big(image: np.ndarray) -> np.ndarray:
-    return upscaled(image, UPSCALE)
+def image_file(image: np.ndarray, stem: str, upscale: int = UPSCALE) -> str:
+    """``image`` enlarged (nearest) as a PNG file of ours, for Gradio to hand out. A returned array would be
+    written by Gradio to a content-named cache file, rewritten in place on every answer: concurrent identical
+    answers (several people uploading one face) truncated each other's downloads. A file we give it is written
+    once (``write_output``) and copied into Gradio's cache once."""
+    return write_output(stem, ".png", png_bytes(image, upscale))
 
 
 def face_view(name: str, base, offsets=()) -> str:
@@ -72,7 +76,8 @@ def random_face(name: str, seed: int, temperature: float):
 def reconstruct(name: str, path):
     result = explorer.reconstruct(name, path)
     message = f"MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB — now the sliders edit this face"
-    return [big(result.original), big(result.reconstruction), message, *new_base(name, result.latent)]
+    return [image_file(result.original, f"original-{name}"), image_file(result.reconstruction, f"reconstruction-{name}"),
+            message, *new_base(name, result.latent)]
 
 
 @user_errors
@@ -83,7 +88,7 @@ def current_latent(name: str, base, *offsets):
 @user_errors
 def traversal(name: str, base, steps: int, *offsets):
     """Every slider swept from −3σ to +3σ from the current face (the others held), a row per slider."""
-    return explorer.traversal_image(name, base, list(offsets), int(steps))
+    return image_file(explorer.traversal_image(name, base, list(offsets), int(steps)), f"traversal-{name}", 1)
 
 
 @user_errors
@@ -97,14 +102,17 @@ def interpolate_faces(name: str, start, end, frames: int, mode: str):
         raise RequestError("set both ends first: upload two faces or use the current slider face")
     faces = explorer.interpolation(name, start, end, int(frames), mode)
     gif_path = write_output(f"interpolation-{name}", ".gif", gif_bytes(faces, upscale=UPSCALE))
-    return big(grid(faces, columns=len(faces))) if len(faces) <= 12 else upscaled(grid(faces, columns=8), 1), gif_path
+    strip = image_file(grid(faces, columns=len(faces)), f"strip-{name}") if len(faces) <= 12 else \
+        image_file(grid(faces, columns=8), f"strip-{name}", 1)
+    return strip, gif_path
 
 
 @user_errors
 def sample_faces(name: str, seed: int, count: int, temperature: float, prior: str = "normal"):
     """The samples as a gallery, and their latents kept for a click to load one into the sliders."""
     faces, latents, captions = explorer.samples(name, int(seed), int(count), float(temperature), prior or "normal")
-    return [(grid_big(face), caption) for face, caption in zip(faces, captions)], {"model": name, "latents": latents.tolist()}
+    return ([(image_file(face, f"sample-{name}", 2), caption) for face, caption in zip(faces, captions)],
+            {"model": name, "latents": latents.tolist()})
 
 
 @user_errors
@@ -122,13 +130,9 @@ def load_sample(name: str, shown, evt: gr.SelectData):
     return [*new_base(name, latent), f"Sample {int(evt.index) + 1} is now the slider face"]
 
 
-def grid_big(image: np.ndarray) -> np.ndarray:
-    return upscaled(image, 2)
-
-
 @user_errors
 def evolution_row(name: str, epoch: int):
-    return grid_big(explorer.evolution_row(name, int(epoch)))
+    return image_file(explorer.evolution_row(name, int(epoch)), f"evolution-{name}", 2)
 
 
 @user_errors
@@ -158,7 +162,7 @@ def map_select(name: str, evt: gr.SelectData):
     """A click loads that point's latent into the sliders; a box/lasso selection fills the gallery."""
     if evt.value == "selection":
         indices = evt.index if isinstance(evt.index, list) else [evt.index]
-        faces = [(big(face), label) for face, label in explorer.selection(name, indices)]
+        faces = [(image_file(face, f"point-{name}"), label) for face, label in explorer.selection(name, indices)]
         info = f"{len(indices):,} faces selected" + (f" (showing {len(faces)})" if len(faces) < len(indices) else "")
         return [gr.skip(), gr.skip(), *[gr.skip()] * SLIDER_COUNT, faces, info]
     latent, _, label = explorer.point(name, int(evt.index))
@@ -171,7 +175,7 @@ def place_upload(name: str, base, map_name: str, colour_by: str):
     payload = show_map(name, map_name, colour_by)
     placed = explorer.placement(name, base, payload["map"])
     payload["highlight"] = {"x": placed["x"], "y": placed["y"]}
-    neighbours = [(big(face), f"{label} · d={d:.2f}") for (face, label), d in
+    neighbours = [(image_file(face, f"point-{name}"), f"{label} · d={d:.2f}") for (face, label), d in
                   zip(explorer.selection(name, placed["neighbours"]), placed["distances"])]
     return payload, neighbours
 
