@@ -23,6 +23,13 @@ from explorer.service import ATTRIBUTE_SLIDERS, PRIOR_LABELS, TOP_SLIDERS, Explo
 from explorer.uploads import MAX_UPLOAD_BYTES
 
 SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
+# Concurrency, set on purpose (issue 35). Slider drags never queue: the face route runs in Starlette's thread
+# pool. Every other event costs one or a few decodes (milliseconds; a VAE upload too): each runs up to 8 at once,
+# so 50 people's uploads do not wait in one line behind 4. Sweeping every slider (up to 240 faces) and the
+# interpolation GIF share 2 places, so they cannot take the cores from the sliders; a DCGAN upload's
+# 40-step refinement is limited the same way inside the model (explorer.model.HEAVY_WORK).
+CONCURRENT_EVENTS = 8
+HEAVY = {"concurrency_id": "heavy", "concurrency_limit": 2}
 UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
 explorer = Explorer()
 point_face = hover_server(lambda: explorer)  # the map's hover: `python app.py --data` replaces the explorer
@@ -301,7 +308,8 @@ def build_demo() -> gr.Blocks:
         random_button.click(random_face, [model_name, seed, temperature], [base, face, *sliders], api_name="random")
         reset_button.click(lambda name, b: [user_errors(face_view)(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
                            [face, *sliders], api_name="reset")
-        sweep_button.click(traversal, [model_name, base, steps, *sliders], traversal_view, api_name="traversal")
+        sweep_button.click(traversal, [model_name, base, steps, *sliders], traversal_view, api_name="traversal",
+                           **HEAVY)
         upload.upload(reconstruct, [model_name, upload],
                       [original, reconstruction, recon_info, base, face, *sliders], api_name="reconstruct"
                       ).success(place_upload, [model_name, base, map_name, colour_by], [map_view, neighbours],
@@ -318,7 +326,7 @@ def build_demo() -> gr.Blocks:
         upload_b.upload(encode_upload, [model_name, upload_b], end, api_name="encode_b")
         use_a.click(current_latent, [model_name, base, *sliders], start, api_name=False)
         use_b.click(current_latent, [model_name, base, *sliders], end, api_name=False)
-        go.click(interpolate_faces, [model_name, start, end, frames, mode], [strip, gif], api_name="interpolate")
+        go.click(interpolate_faces, [model_name, start, end, frames, mode], [strip, gif], api_name="interpolate", **HEAVY)
         # Opening the tab or choosing where z comes from draws at once: the two priors compare side by side.
         gr.on([sample_button.click, prior_choice.input, samples_tab.select], sample_faces,
               [model_name, seed, count, temperature, prior_choice], [samples, shown_samples], api_name="samples")
@@ -347,7 +355,7 @@ def launch(blocks: gr.Blocks, **options):
     """Serve ``blocks`` with the face route beside Gradio's own (``python app.py`` and the tests both use this)."""
     route = face_route(render_face, lambda name: explorer.model(name).latent_dim, SLIDER_COUNT)
     # max_file_size: Gradio refuses a file over the core's image limit before writing it to disk.
-    return blocks.queue(default_concurrency_limit=4).launch(css=CSS, app_kwargs={"routes": [route]},
+    return blocks.queue(default_concurrency_limit=CONCURRENT_EVENTS).launch(css=CSS, app_kwargs={"routes": [route]},
                                                             max_file_size=MAX_UPLOAD_BYTES, **options)
 
 

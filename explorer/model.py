@@ -4,6 +4,7 @@ front ends offer (decode, encode/reconstruct, directions for sliders, neighbours
 from __future__ import annotations
 
 import json
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,6 +21,9 @@ from trainer.models.latent_prior import LatentPrior, has_latent_prior, load_late
 
 
 REFINE_STEPS = 40  # DCGAN reconstructions: ≈ 1 s on 2 CPU cores at 64×64; the gain is checked in the tests
+# At most 2 refinements at once, whoever asks: each is ~40 forward and backward passes, and more at once on a
+# small machine only slows every other request down.
+HEAVY_WORK = threading.BoundedSemaphore(2)
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,8 @@ class ExplorerModel:
             z = self.encoder.encode(x)[0]
         steps = (0 if self.is_vae else REFINE_STEPS) if refine_steps is None else refine_steps
         if steps:
-            z = self._refine(z.clone(), x, steps)
+            with HEAVY_WORK:
+                z = self._refine(z.clone(), x, steps)
         return z[0].detach().numpy().astype(np.float32)
 
     def _refine(self, z: torch.Tensor, target: torch.Tensor, steps: int) -> torch.Tensor:
