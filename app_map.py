@@ -56,7 +56,9 @@ function draw() {
   }
   const layout = {dragmode: 'lasso', hovermode: 'closest', height: 560, margin: {l: 8, r: 8, t: 8, b: 8},
                   xaxis: {visible: false}, yaxis: {visible: false}, legend: {itemsizing: 'constant'}};
-  Plotly.react(div, traces, layout, {displaylogo: false, responsive: true}).then(() => {
+  // Nothing leaves the app: no "Share chart…" to Plotly's cloud.
+  Plotly.react(div, traces, layout, {displaylogo: false, responsive: true, showSendToCloud: false,
+                                    modeBarButtonsToRemove: ['sendChartToCloud']}).then(() => {
     div.dataset.points = String(v.count);
     div.dataset.renderer = useGL ? 'webgl' : 'svg';
   });

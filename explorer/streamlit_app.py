@@ -177,7 +177,9 @@ def map_ui(explorer: Explorer, name: str) -> None:
     upload = st.session_state.get(f"upload-{name}")
     placed = explorer.placement(name, upload, map_name) if upload is not None else None
     figure = map_figure(payload, (placed["x"], placed["y"]) if placed else None)
-    state = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map")
+    state = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map",
+                            config={"displaylogo": False, "showSendToCloud": False,  # nothing leaves the app
+                                    "modeBarButtonsToRemove": ["sendChartToCloud"]})
     indices = indices_from_selection(state.selection if state else None)
     if placed:
         st.caption("Your uploaded face (star) — nearest neighbours: " + ", ".join(placed["ids"]))

@@ -140,6 +140,10 @@ def test_the_map_draws_every_encoded_face_with_webgl(page):
     # Each cluster in its own colour, as drawn (Plotly's own cycle repeats after 10).
     drawn = page.evaluate("() => document.querySelector('.latent-map')._fullData.map(t => [t.name, t.marker.color])")
     assert len(drawn) > 10 and len({colour for _, colour in drawn}) == len(drawn)
+    # The toolbar offers nothing that sends the chart to an outside service.
+    page.locator(".latent-map .modebar-btn").first.wait_for(state="attached", timeout=30_000)
+    titles = page.locator(".latent-map .modebar-btn").evaluate_all("bs => bs.map(b => b.dataset.title)")
+    assert "Download plot as a PNG" in titles and not [t for t in titles if t.startswith("Share")]
 
 
 def test_hovering_a_point_shows_its_decoded_face(page):

@@ -129,6 +129,8 @@ def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatc
     traces = chart["data"]
     assert sum(len(t["x"]) for t in traces if t.get("name") != "your face") == len(model.atlas)
     assert traces[-1]["name"] == "your face"
+    config = json.loads(at.get("plotly_chart")[0].proto.config)
+    assert config["showSendToCloud"] is False and "sendChartToCloud" in config["modeBarButtonsToRemove"]
 
     # Interpolate from the slider face to a moved one: a strip of frames and a GIF to download.
     at.button(key="interp-use-A").click().run()
