@@ -80,6 +80,12 @@ def random_face(name: str, seed: int, temperature: float):
 
 
 @user_errors
+def next_random_face(name: str, seed: int, temperature: float):
+    """The button: the next seed's face (a new face each press, and the seed box says which)."""
+    return [int(seed) + 1, *random_face(name, int(seed) + 1, temperature)]
+
+
+@user_errors
 def reconstruct(name: str, path):
     result = explorer.reconstruct(name, path)
     message = f"MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB — now the sliders edit this face"
@@ -87,9 +93,14 @@ def reconstruct(name: str, path):
             message, *new_base(name, result.latent)]
 
 
+def end_face(name: str, latent: np.ndarray) -> list:
+    """An interpolation end: its latent, and the face it stands for, so the user sees what they gave."""
+    return [latent.tolist(), image_file(explorer.model(name).decode(latent), f"end-{name}", 2)]
+
+
 @user_errors
 def current_latent(name: str, base, *offsets):
-    return explorer.slider_latent(name, base, list(offsets)).tolist()
+    return end_face(name, explorer.slider_latent(name, base, list(offsets)))
 
 
 @user_errors
@@ -100,7 +111,7 @@ def traversal(name: str, base, steps: int, *offsets):
 
 @user_errors
 def encode_upload(name: str, path):
-    return explorer.reconstruct(name, path).latent.tolist()
+    return end_face(name, explorer.reconstruct(name, path).latent)
 
 
 @user_errors
@@ -190,7 +201,7 @@ def place_upload(name: str, base, map_name: str, colour_by: str):
 def cleared_views() -> list:
     """A model switch empties every view that showed the previous model's results, uploads included: their
     faces came from another model and their latents (interpolation ends, samples) fit no other."""
-    return [None] * 16
+    return [None] * 18
 
 
 # ── layout ──────────────────────────────────────────────────────────────────────────────────────────
@@ -224,7 +235,7 @@ def build_demo() -> gr.Blocks:
                 with gr.Column(scale=1):
                     face = face_widget(SLIDER_COUNT)
                     with gr.Row():
-                        random_button = gr.Button("Random base")
+                        random_button = gr.Button("Another random face", elem_id="another-face")
                         reset_button = gr.Button("Reset sliders")
                 with gr.Column(scale=2):
                     sliders = [gr.Slider(-SLIDER_SPAN, SLIDER_SPAN, value=0, step=0.05, label=f"direction {i + 1}", visible=False,
@@ -251,7 +262,11 @@ def build_demo() -> gr.Blocks:
             start, end = gr.State(None), gr.State(None)
             with gr.Row():
                 upload_a = gr.File(label="Face A", type="filepath", elem_id="upload-a")
+                end_a = gr.Image(label="A, as the model draws it", interactive=False, height=160, format="png",
+                                 elem_id="end-a")
                 upload_b = gr.File(label="Face B", type="filepath", elem_id="upload-b")
+                end_b = gr.Image(label="B, as the model draws it", interactive=False, height=160, format="png",
+                                 elem_id="end-b")
             with gr.Row():
                 use_a = gr.Button("A ← current slider face")
                 use_b = gr.Button("B ← current slider face")
@@ -305,7 +320,12 @@ def build_demo() -> gr.Blocks:
             select_model, [model_name, seed, temperature], model_outputs, api_name=False).then(
             share.apply_url_state, [model_name, pending], [base, face, *sliders], api_name=False)
         # Slider drags never come here: the face widget's script fetches each image from the face route.
-        random_button.click(random_face, [model_name, seed, temperature], [base, face, *sliders], api_name="random")
+        # /random: the face of a given seed (an API user's reproducible draw). The button draws the next seed, and
+        # a seed typed or a temperature moved by the user changes the face at once.
+        gr.on([seed.input, temperature.release], random_face, [model_name, seed, temperature], [base, face, *sliders],
+              api_name="random")
+        random_button.click(next_random_face, [model_name, seed, temperature], [seed, base, face, *sliders],
+                            api_name=False)
         reset_button.click(lambda name, b: [user_errors(face_view)(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
                            [face, *sliders], api_name="reset")
         sweep_button.click(traversal, [model_name, base, steps, *sliders], traversal_view, api_name="traversal",
@@ -322,16 +342,17 @@ def build_demo() -> gr.Blocks:
               api_name="map_data")
         map_view.select(map_select, model_name, [base, face, *sliders, selected, map_info], api_name=False)
         add_api_endpoints(lambda: explorer, SLIDER_COUNT)  # /face, /sliders, /map_point, /map_selection
-        upload_a.upload(encode_upload, [model_name, upload_a], start, api_name="encode_a")
-        upload_b.upload(encode_upload, [model_name, upload_b], end, api_name="encode_b")
-        use_a.click(current_latent, [model_name, base, *sliders], start, api_name=False)
-        use_b.click(current_latent, [model_name, base, *sliders], end, api_name=False)
+        upload_a.upload(encode_upload, [model_name, upload_a], [start, end_a], api_name="encode_a")
+        upload_b.upload(encode_upload, [model_name, upload_b], [end, end_b], api_name="encode_b")
+        use_a.click(current_latent, [model_name, base, *sliders], [start, end_a], api_name=False)
+        use_b.click(current_latent, [model_name, base, *sliders], [end, end_b], api_name=False)
         go.click(interpolate_faces, [model_name, start, end, frames, mode], [strip, gif], api_name="interpolate", **HEAVY)
         # Opening the tab or choosing where z comes from draws at once: the two priors compare side by side.
         gr.on([sample_button.click, prior_choice.input, samples_tab.select], sample_faces,
               [model_name, seed, count, temperature, prior_choice], [samples, shown_samples], api_name="samples")
         model_name.change(cleared_views, None, [traversal_view, upload, original, reconstruction, recon_info, upload_a,
-                                                upload_b, start, end, strip, gif, selected, neighbours, map_info,
+                                                upload_b, start, end, end_a, end_b, strip, gif, selected,
+                                                neighbours, map_info,
                                                 exported, link], api_name=False)
         # The samples are drawn again for the new model (cheap: one decode), after its prior choices are set.
         model_name.change(prior_options, model_name, prior_choice, api_name=False).then(

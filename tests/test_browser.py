@@ -293,8 +293,8 @@ def painted_face(page, src: str | None = None) -> str:
 SLIDER_VALUES = "() => new URL(document.querySelector('#face img').src).searchParams.get('v')"
 
 
-@pytest.mark.parametrize("button", ["Reset sliders", "Random base"])
-def test_the_face_matches_its_sliders_after_reset_and_random_base(page, served_app, button):
+@pytest.mark.parametrize("control", ["Reset sliders", "the seed, typed"])
+def test_the_face_matches_its_sliders_after_reset_and_a_new_seed(page, served_app, control):
     _, url = served_app
     page.goto(url, wait_until="load")
     page.locator("#face img").first.wait_for(timeout=30_000)
@@ -303,13 +303,29 @@ def test_the_face_matches_its_sliders_after_reset_and_random_base(page, served_a
     drag_slider(page, 0, 0.4)
     page.wait_for_function(f"() => ({SLIDER_VALUES})().split(',')[0] !== '0'", timeout=30_000)
     assert painted_face(page) != start
-    # The same seed and temperature: Random base gives the same base, so both put back the starting face.
-    page.get_by_role("button", name=button).click()
+    if control == "Reset sliders":
+        page.get_by_role("button", name=control).click()
+    else:  # the same seed typed again: the face of that seed, its sliders at zero, at once
+        page.get_by_label("Seed").fill("42")
+        page.get_by_label("Seed").press("Enter")
     page.wait_for_function("() => parseFloat(document.querySelector('#slider-0 input[type=range]').value) === 0",
                            timeout=30_000)
     page.wait_for_function(f"() => ({SLIDER_VALUES})().split(',').every(v => v === '' || Number(v) === 0)",
                            timeout=30_000)  # the face asked for is the one the zeroed sliders make
     assert painted_face(page) == start
+
+
+def test_another_random_face_draws_the_next_seed(page, served_app):
+    _, url = served_app
+    page.goto(url, wait_until="load")
+    page.locator("#face img").first.wait_for(timeout=30_000)
+    start_src = face_src(page)
+    start = painted_face(page, start_src)
+    page.get_by_role("button", name="Another random face").click()
+    page.wait_for_function("() => document.querySelector('input[type=number]').value === '43'", timeout=30_000)
+    page.wait_for_function("(old) => document.querySelector('#face img').getAttribute('src') !== old",
+                           arg=start_src, timeout=30_000)
+    assert painted_face(page, face_src(page)) != start
 
 
 def test_a_model_switch_leaves_no_view_of_the_previous_model(page, served_app, tmp_path):
@@ -324,6 +340,8 @@ def test_a_model_switch_leaves_no_view_of_the_previous_model(page, served_app, t
     page.get_by_role("tab", name="Interpolate").click()
     page.get_by_role("button", name="A ← current slider face").click()
     page.get_by_role("button", name="B ← current slider face").click()
+    for end in ("#end-a img", "#end-b img"):  # each end shows the face it stands for
+        page.locator(end).first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Interpolate", exact=True).click()
     page.locator("#strip img").first.wait_for(timeout=60_000)
     page.get_by_role("tab", name="Samples").click()
@@ -339,7 +357,7 @@ def test_a_model_switch_leaves_no_view_of_the_previous_model(page, served_app, t
     page.wait_for_function("(old) => { const i = document.querySelector('#samples img');"
                            " return i && i.getAttribute('src') !== old; }", arg=colour_samples, timeout=30_000)
     page.locator("#samples").get_by_text("seed 42 · sample 1", exact=True).wait_for(timeout=30_000)
-    for view in ("#reconstruction", "#traversal", "#strip"):
+    for view in ("#reconstruction", "#traversal", "#strip", "#end-a", "#end-b"):
         page.wait_for_function("(id) => !document.querySelector(id + ' img')", arg=view, timeout=30_000)
     page.get_by_role("tab", name="Interpolate").click()
     page.get_by_role("button", name="Interpolate", exact=True).click()  # the old ends went with the old model

@@ -65,10 +65,14 @@ def test_every_tab_of_every_shipped_model_in_a_browser(browser_page, matrix_app,
 
     page.get_by_role("tab", name="Interpolate").click()
     page.get_by_role("button", name="A ← current slider face").click()
+    page.locator("#end-a img").first.wait_for(timeout=60_000)
+    a_face = page.locator("#end-a img").first.get_attribute("src")
     page.get_by_role("tab", name="Sliders").click()
-    page.get_by_role("button", name="Random base").click()
+    page.get_by_role("button", name="Another random face").click()
     page.get_by_role("tab", name="Interpolate").click()
     page.get_by_role("button", name="B ← current slider face").click()
+    page.locator("#end-b img").first.wait_for(timeout=60_000)
+    assert page.locator("#end-b img").first.get_attribute("src") != a_face  # the two ends differ, as shown
     page.get_by_role("button", name="Interpolate", exact=True).click()
     page.wait_for_function("() => { const i = document.querySelector('#strip img');"
                            " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
