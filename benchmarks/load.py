@@ -16,7 +16,6 @@ import argparse
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,21 +29,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import free_port, rss_mb  # noqa: E402
+
 MIX = [("face", 0.5), ("random", 0.15), ("reconstruct", 0.15), ("interpolate", 0.1), ("map point", 0.1)]
 TIME_LIMIT_S = 900  # a run that takes longer than this is stopped and reported as such
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def start_app() -> tuple[subprocess.Popen, str]:

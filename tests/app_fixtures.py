@@ -1,5 +1,6 @@
 """A tiny trained, exported and embedded model folder, and the Gradio app served on it."""
 
+import contextlib
 import importlib
 import socket
 import sys
@@ -48,3 +49,33 @@ def launch_app(models: Path, monkeypatch):
     port = free_port()
     app.launch(app.demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     return app, f"http://127.0.0.1:{port}/"
+
+
+@contextlib.contextmanager
+def served(models: Path):
+    """app.py served over ``models`` for as long as the block runs: (module, url)."""
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        app, url = launch_app(models, patch)
+        try:
+            yield app, url
+        finally:
+            app.demo.close()
+
+
+@contextlib.contextmanager
+def browser_page(url: str):
+    """A page of headless Debian Chromium (Playwright) opened on ``url``, desktop-sized."""
+    from playwright.sync_api import sync_playwright
+
+    from test_browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, wait_until="load")
+            yield page
+        finally:
+            browser.close()

@@ -49,12 +49,10 @@ def tiny_models(tmp_path_factory):
 @pytest.fixture(scope="session")
 def served_app(tiny_models):
     """app.py served on a free port over ``tiny_models``: (module, url)."""
-    from app_fixtures import launch_app
+    from app_fixtures import served
 
-    with pytest.MonkeyPatch.context() as patch:
-        app, url = launch_app(tiny_models, patch)
-        yield app, url
-        app.demo.close()
+    with served(tiny_models) as app_and_url:
+        yield app_and_url
 
 
 @pytest.fixture(scope="session")
@@ -71,9 +69,7 @@ def every_model_root(tiny_models, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def matrix_app(every_model_root):
     """app.py served over ``every_model_root``: (module, url)."""
-    from app_fixtures import launch_app
+    from app_fixtures import served
 
-    with pytest.MonkeyPatch.context() as patch:
-        app, url = launch_app(every_model_root, patch)
-        yield app, url
-        app.demo.close()
+    with served(every_model_root) as app_and_url:
+        yield app_and_url

@@ -15,13 +15,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background
 
 @pytest.fixture(scope="module")
 def page(served_app):
-    _, url = served_app
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url, wait_until="load")
+    from app_fixtures import browser_page
+
+    with browser_page(served_app[1]) as page:
         yield page
-        browser.close()
 
 
 def upload_face(page, path) -> None:

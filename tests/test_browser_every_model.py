@@ -12,21 +12,18 @@ from pathlib import Path
 import pytest
 
 from app_fixtures import SHIPPED
-from test_browser import ARGS, CHROMIUM, PAINTED_FACE, synthetic_face_file
+from test_browser import PAINTED_FACE, synthetic_face_file
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def browser_page(matrix_app):
-    _, url = matrix_app
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url, wait_until="load")
+def opened(matrix_app):
+    from app_fixtures import browser_page
+
+    with browser_page(matrix_app[1]) as page:
         page.locator("#face img").first.wait_for(timeout=60_000)
         yield page
-        browser.close()
 
 
 def no_error_toast(page) -> None:
@@ -35,9 +32,9 @@ def no_error_toast(page) -> None:
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_every_tab_of_every_shipped_model_in_a_browser(browser_page, matrix_app, tmp_path, name):
+def test_every_tab_of_every_shipped_model_in_a_browser(opened, matrix_app, tmp_path, name):
     app, _ = matrix_app
-    page, model = browser_page, app.explorer.model(name)
+    page, model = opened, app.explorer.model(name)
     shots = Path(os.environ.get("BROWSER_SHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     page.get_by_role("tab", name="Sliders").click()
