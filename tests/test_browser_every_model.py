@@ -65,7 +65,10 @@ def test_every_tab_of_every_shipped_model_in_a_browser(opened, matrix_app, tmp_p
     page.locator("#end-a img").first.wait_for(timeout=60_000)
     a_face = page.locator("#end-a img").first.get_attribute("src")
     page.get_by_role("tab", name="Sliders").click()
+    before = page.locator("#face img").first.get_attribute("src")
     page.get_by_role("button", name="Another random face").click()
+    page.wait_for_function("(old) => { const i = document.querySelector('#face img');"
+                           " return i && i.getAttribute('src') !== old; }", arg=before, timeout=60_000)
     page.get_by_role("tab", name="Interpolate").click()
     page.get_by_role("button", name="B ← current slider face").click()
     page.locator("#end-b img").first.wait_for(timeout=60_000)
@@ -85,7 +88,8 @@ def test_every_tab_of_every_shipped_model_in_a_browser(opened, matrix_app, tmp_p
     for prior in app.explorer.priors(name):
         label = {"normal": "N(0, I)", "fitted": "fitted prior"}[prior]
         page.locator("#prior-choice").get_by_label(label).check()
-        caption = "seed 42 · sample 2" + (" · fitted prior" if prior == "fitted" else "")
+        seed = page.get_by_label("Seed").input_value()  # the next seed since "Another random face"
+        caption = f"seed {seed} · sample 2" + (" · fitted prior" if prior == "fitted" else "")
         page.locator("#samples").get_by_text(caption, exact=True).wait_for(timeout=60_000)
     page.screenshot(path=str(shots / f"{name}-6-samples.png"))
 
