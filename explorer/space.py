@@ -30,7 +30,6 @@ from explorer.errors import ExplorerInputError
 from explorer.model_labels import CATALOG_NAME, read_catalog
 
 REPO = Path(__file__).resolve().parents[1]
-CHECKPOINTS = REPO / "checkpoints"
 LFS_LIMIT = 10 * 2**20  # the Hub refuses a plain-git file over 10 MB
 ENTRY = {"gradio": "app.py", "streamlit": "explorer/streamlit_app.py"}
 STREAMLIT_PORT = 8501
@@ -267,7 +266,7 @@ def publish(repo_id: str, models: list[str] | None = None, sdk: str = "gradio", 
                               commit_message="Publish anime-latent-explorer")
         except HfHubHTTPError as error:
             raise SpaceError(f"the Hub refused the upload: {str(error).splitlines()[0]}") from None
-        except OSError as error:  # no network, DNS, refused connection (httpx's errors are OSErrors' kin below)
+        except OSError as error:  # no network, DNS, refused connection (huggingface_hub's own vendored httpx raises its own types: matched by module below)
             raise SpaceError(f"cannot reach the Hugging Face Hub ({type(error).__name__}); check the network") from None
         except Exception as error:
             if type(error).__module__.startswith(("httpx", "httpcore", "requests", "urllib3")):
