@@ -13,7 +13,7 @@ import numpy as np
 
 from app_api import add_api_endpoints, user_errors
 from app_face import face_html, face_route, face_widget
-from app_map import hover_server, latent_map
+from app_map import hover_server, latent_map, loading
 from app_outputs import MAX_AGE_S, write_output
 from app_share import share_handlers
 from explorer.errors import ExplorerInputError, RequestError
@@ -163,8 +163,9 @@ def evolution_range(name: str):
 # ── the map ─────────────────────────────────────────────────────────────────────────────────────────
 @user_errors
 def map_controls(name: str):
+    """A model picked: its maps and colourings, and the old map cleared at once (it shows another model)."""
     maps, colourings = explorer.map_options(name)
-    return gr.Radio(choices=maps, value=maps[0]), gr.Dropdown(choices=colourings, value="cluster")
+    return gr.Radio(choices=maps, value=maps[0]), gr.Dropdown(choices=colourings, value="cluster"), loading(name)
 
 
 @user_errors
@@ -177,8 +178,14 @@ def show_map(name: str, map_name: str, colour_by: str):
 
 @user_errors
 def map_select(name: str, evt: gr.SelectData):
-    """A click loads that point's latent into the sliders; a box/lasso selection fills the gallery."""
-    if evt.value == "selection":
+    """A click loads that point's latent into the sliders; a box/lasso selection fills the gallery. Each names
+    the model whose map it was made on: one made on the previous model's map in the moment of a switch would
+    load another model's point."""
+    made_on = evt.value.get("model") if isinstance(evt.value, dict) else None
+    if made_on != name:
+        raise RequestError(f"that {'click' if made_on else 'selection'} was on the map of {made_on or 'another model'}; "
+                           f"wait for the map of {name}, then try again")
+    if evt.value.get("kind") == "selection":
         indices = evt.index if isinstance(evt.index, list) else [evt.index]
         faces = [(image_file(face, f"point-{name}"), label) for face, label in explorer.selection(name, indices)]
         info = f"{len(indices):,} faces selected" + (f" (showing {len(faces)})" if len(faces) < len(indices) else "")
@@ -334,12 +341,13 @@ def build_demo() -> gr.Blocks:
                       [original, reconstruction, recon_info, base, face, *sliders], api_name="reconstruct"
                       ).success(place_upload, [model_name, base, map_name, colour_by], [map_view, neighbours],
                                 api_name="place_upload")
-        model_name.change(map_controls, model_name, [map_name, colour_by], api_name=False).then(
+        model_name.change(map_controls, model_name, [map_name, colour_by, map_view], api_name=False).then(
             show_map, [model_name, map_name, colour_by], map_view, api_name=False)
-        demo.load(map_controls, model_name, [map_name, colour_by], api_name=False).then(
+        demo.load(map_controls, model_name, [map_name, colour_by, map_view], api_name=False).then(
             show_map, [model_name, map_name, colour_by], map_view, api_name=False)
-        gr.on([map_name.input, colour_by.input], show_map, [model_name, map_name, colour_by], map_view,
-              api_name="map_data")
+        # Another map or colouring: the old one goes at once (a click on it would be stale), then the new one.
+        gr.on([map_name.input, colour_by.input], loading, model_name, map_view, api_name=False, queue=False).then(
+            show_map, [model_name, map_name, colour_by], map_view, api_name="map_data")
         map_view.select(map_select, model_name, [base, face, *sliders, selected, map_info], api_name=False)
         add_api_endpoints(lambda: explorer, SLIDER_COUNT)  # /face, /sliders, /map_point, /map_selection
         upload_a.upload(encode_upload, [model_name, upload_a], [start, end_a], api_name="encode_a")

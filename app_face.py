@@ -62,6 +62,15 @@ function show(img, url) {
 document.addEventListener('input', event => {
   const target = event.target;
   if (!target || !target.closest || !target.closest('[id^="slider-"]')) return;
+  if (target.type === 'number' && target.value !== '') {
+    // A number typed beyond the slider's span is shown as the value the face uses, not as typed.
+    const typed = Number(target.value), kept = Math.max(-3, Math.min(3, typed));
+    if (Number.isFinite(typed) && kept !== typed) {
+      target.value = String(kept);
+      target.dispatchEvent(new Event('input', {bubbles: true}));
+      return;
+    }
+  }
   const img = element.querySelector('img.face');
   if (!img || !img.dataset.base) return;
   const values = Array.from({length: COUNT}, (_, i) => sliderValue(i, event));

@@ -18,7 +18,8 @@ from explorer.service import Explorer
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 gr.set_static_paths([str(PLOTLY_JS.parent)])
 
-TEMPLATE = "<div class='map-wrap'><div class='latent-map'></div><div class='map-tip'></div></div>"
+TEMPLATE = ("<div class='map-wrap'><button class='map-find' type='button' hidden>Show my face</button>"
+            "<div class='map-status' hidden></div><div class='latent-map'></div><div class='map-tip'></div></div>")
 CSS = """
 .map-wrap { position: relative; }
 .latent-map { width: 100%; height: 560px; }
@@ -27,11 +28,17 @@ CSS = """
            box-shadow: 0 2px 8px rgba(0,0,0,.2); }
 .map-tip img { width: 128px; height: 128px; image-rendering: pixelated; display: inline-block; vertical-align: top; }
 .map-tip img + img { margin-left: 4px; }
+.map-find { position: absolute; left: 8px; top: 4px; z-index: 5; padding: 2px 10px; border-radius: 6px;
+            border: 1px solid #999; background: #fff; font-size: 13px; cursor: pointer; }
+.map-status { position: absolute; inset: 0; z-index: 6; display: flex; align-items: center; justify-content: center;
+              background: rgba(255,255,255,.85); font-size: 15px; color: #333; }
+.map-status[hidden], .map-find[hidden] { display: none; }
 """
 # Runs once when the widget mounts; `watch` redraws whenever Python sends a new payload (another map,
 # colouring, model, or an uploaded face to mark). Hover asks the server for the decoded face of the point.
 JS = """
 let hoverSeq = 0;
+let dragmode = 'lasso';  // the user's tool (box or lasso) survives a new colouring or map
 function webgl() {
   try { const c = document.createElement('canvas'); return !!(c.getContext('webgl2') || c.getContext('webgl')); }
   catch (e) { return false; }
@@ -40,31 +47,64 @@ function draw() {
   const v = props.value;
   const div = element.querySelector('.latent-map');
   const tip = element.querySelector('.map-tip');
-  if (!div || !v || !v.x || typeof Plotly === 'undefined') return;
+  const status = element.querySelector('.map-status');
+  const find = element.querySelector('.map-find');
+  if (!div || !v || typeof Plotly === 'undefined') return;
+  div.dataset.model = v.model || '';
+  if (v.loading) {
+    // Another model or map is on its way: the old points go at once, so no click can load a face from them.
+    Plotly.purge(div);
+    delete div.dataset.points;
+    tip.style.display = 'none';
+    find.hidden = true;
+    status.textContent = 'Drawing the map of ' + v.model + '…';
+    status.hidden = false;
+    return;
+  }
+  if (!v.x) return;
   const useGL = webgl();
+  const type = useGL ? 'scattergl' : 'scatter';
   const buckets = v.categories.map(() => []);
   for (let i = 0; i < v.codes.length; i++) buckets[v.codes[i]].push(i);
   const traces = buckets.map((idx, k) => ({
-    type: useGL ? 'scattergl' : 'scatter', mode: 'markers', name: v.categories[k],
+    type: type, mode: 'markers', name: v.categories[k],
     x: idx.map(i => v.x[i]), y: idx.map(i => v.y[i]), customdata: idx, hoverinfo: 'none',
     marker: {size: v.count > 20000 ? 3 : 6, opacity: 0.75, color: v.colours ? v.colours[k] : undefined}
   }));
+  const annotations = [];
   if (v.highlight) {
-    traces.push({type: 'scatter', mode: 'markers+text', name: 'your face', x: [v.highlight.x], y: [v.highlight.y],
-                 text: ['your face'], textposition: 'top center', hoverinfo: 'skip',
-                 marker: {symbol: 'star', size: 20, color: '#111', line: {color: '#fff', width: 2}}});
+    // The same renderer as the points and drawn last, so the star is on top of them (an SVG trace sits under
+    // the WebGL canvas); its label is an annotation, which Plotly draws above every trace.
+    traces.push({type: type, mode: 'markers', name: 'your face', x: [v.highlight.x], y: [v.highlight.y],
+                 hoverinfo: 'skip', marker: {symbol: 'star', size: 22, color: '#000', opacity: 1,
+                                             line: {color: '#fff', width: 2}}});
+    annotations.push({x: v.highlight.x, y: v.highlight.y, text: 'your face', showarrow: true, arrowhead: 2,
+                      ax: 0, ay: -34, bgcolor: '#fff', bordercolor: '#000', font: {size: 12}});
   }
-  const layout = {dragmode: 'lasso', hovermode: 'closest', height: 560, margin: {l: 8, r: 8, t: 8, b: 8},
-                  xaxis: {visible: false}, yaxis: {visible: false}, legend: {itemsizing: 'constant'}};
+  // The top margin holds the toolbar, so the legend (beside the plot) never sits under it.
+  const layout = {dragmode: dragmode, hovermode: 'closest', height: 560, margin: {l: 8, r: 8, t: 34, b: 8},
+                  xaxis: {visible: false}, yaxis: {visible: false}, legend: {itemsizing: 'constant'},
+                  annotations: annotations};
   // Nothing leaves the app: no "Share chart…" to Plotly's cloud.
   Plotly.react(div, traces, layout, {displaylogo: false, responsive: true, showSendToCloud: false,
                                     modeBarButtonsToRemove: ['sendChartToCloud']}).then(() => {
     div.dataset.points = String(v.count);
     div.dataset.renderer = useGL ? 'webgl' : 'svg';
+    status.hidden = true;
   });
+  find.hidden = !v.highlight;
+  find.onclick = () => {
+    // Centre the star in a view a tenth of the map's width, the points around it big enough to tell apart.
+    const span = (a) => (Math.max(...a) - Math.min(...a)) / 20 || 1;
+    const dx = span(v.x), dy = span(v.y);
+    Plotly.relayout(div, {'xaxis.range': [v.highlight.x - dx, v.highlight.x + dx],
+                          'yaxis.range': [v.highlight.y - dy, v.highlight.y + dy]});
+  };
   if (div.removeAllListeners) {
-    ['plotly_hover', 'plotly_unhover', 'plotly_click', 'plotly_selected'].forEach(e => div.removeAllListeners(e));
+    ['plotly_hover', 'plotly_unhover', 'plotly_click', 'plotly_selected', 'plotly_relayout']
+      .forEach(e => div.removeAllListeners(e));
   }
+  div.on('plotly_relayout', ev => { if (ev && ev.dragmode) dragmode = ev.dragmode; });
   div.on('plotly_hover', ev => {
     const p = ev.points[0];
     if (p.customdata === undefined) return;
@@ -81,14 +121,17 @@ function draw() {
     });
   });
   div.on('plotly_unhover', () => { hoverSeq++; tip.style.display = 'none'; });
+  // Each click or selection names the model whose map it was made on: the server refuses it for another.
   div.on('plotly_click', ev => {
     const p = ev.points[0];
-    if (p.customdata !== undefined) trigger('select', {index: p.customdata, value: 'point', selected: true});
+    if (p.customdata !== undefined) {
+      trigger('select', {index: p.customdata, value: {kind: 'point', model: v.model}, selected: true});
+    }
   });
   div.on('plotly_selected', ev => {
     if (!ev || !ev.points) return;
     const idx = ev.points.map(p => p.customdata).filter(i => i !== undefined);
-    trigger('select', {index: idx, value: 'selection', selected: true});
+    trigger('select', {index: idx, value: {kind: 'selection', model: v.model}, selected: true});
   });
 }
 draw();
@@ -127,6 +170,11 @@ def latent_map(point_face, elem_id: str = "latent-map") -> gr.HTML:
     return gr.HTML(value=None, html_template=TEMPLATE, css_template=CSS, js_on_load=JS,
                    head=f'<script src="/gradio_api/file={PLOTLY_JS}"></script>', server_functions=[point_face],
                    elem_id=elem_id, container=False, apply_default_css=False)
+
+
+def loading(name: str) -> dict:
+    """The map's value while the map of ``name`` is being computed: the widget clears the old points and says so."""
+    return {"model": name, "loading": True}
 
 
 def data_url(png: bytes) -> str:

@@ -17,11 +17,19 @@ def map_figure(payload: dict, highlight: tuple[float, float] | None = None, heig
         figure.add_trace(go.Scattergl(
             x=[payload["x"][i] for i in indices], y=[payload["y"][i] for i in indices], customdata=indices,
             mode="markers", name=str(name), marker={"size": marker_size, "opacity": 0.75, "color": colour},
-            hovertemplate="point %{customdata}<extra>%{fullData.name}</extra>"))
+            hovertemplate="%{fullData.name} · click to see this face<extra></extra>"))
     if highlight is not None:
-        figure.add_trace(go.Scatter(x=[highlight[0]], y=[highlight[1]], mode="markers+text", name="your face",
-                                    text=["your face"], textposition="top center", hoverinfo="skip",
-                                    marker={"symbol": "star", "size": 20, "color": "#111"}))
-    figure.update_layout(height=height, dragmode="lasso", margin={"l": 8, "r": 8, "t": 8, "b": 8},
-                         xaxis={"visible": False}, yaxis={"visible": False}, legend={"itemsizing": "constant"})
+        # WebGL like the points and added last, so the star is drawn on top of them (an SVG trace sits under the
+        # WebGL canvas); its label is an annotation, which Plotly draws above every trace.
+        figure.add_trace(go.Scattergl(x=[highlight[0]], y=[highlight[1]], mode="markers", name="your face",
+                                      hoverinfo="skip", marker={"symbol": "star", "size": 22, "color": "#000",
+                                                                "line": {"color": "#fff", "width": 2}}))
+        figure.add_annotation(x=highlight[0], y=highlight[1], text="your face", showarrow=True, arrowhead=2, ax=0,
+                              ay=-34, bgcolor="#fff", bordercolor="#000")
+    # A click selects its point only outside the lasso and box tools (there a click is an empty selection), so
+    # the map opens on pan, the other tools in its toolbar; uirevision: the user's tool and zoom survive a
+    # rerun that redraws the same map. The top margin holds the toolbar, so the legend never sits under it.
+    figure.update_layout(height=height, dragmode="pan", clickmode="event+select", margin={"l": 8, "r": 8, "t": 34, "b": 8},
+                         xaxis={"visible": False}, yaxis={"visible": False}, legend={"itemsizing": "constant"},
+                         uirevision=payload.get("model", "") + "/" + payload.get("map", ""))
     return figure

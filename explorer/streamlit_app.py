@@ -184,7 +184,8 @@ def map_ui(explorer: Explorer, name: str) -> None:
     if placed:
         st.caption("Your uploaded face (star) — nearest neighbours: " + ", ".join(placed["ids"]))
     if not indices:
-        st.caption("Click a point, or draw a box or lasso, to see faces.")
+        st.caption("Click a point to see its face, or choose Box or Lasso Select in the chart's toolbar to see "
+                   "many at once.")
         return
     faces = explorer.selection(name, indices)
     st.write(f"{len(indices):,} selected" + (f", showing {len(faces)}" if len(faces) < len(indices) else ""))

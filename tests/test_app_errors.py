@@ -48,3 +48,16 @@ def test_an_internal_bug_is_logged_and_not_blamed_on_the_user(matrix_app, monkey
         assert face.status_code == 500 and "internal error (ref " in face.text
     logged = [r for r in caplog.records if reference in r.getMessage()]
     assert logged and logged[0].exc_info and "broadcast" in str(logged[0].exc_info[1])
+
+
+def test_a_map_click_made_on_another_models_map_is_refused(matrix_app):
+    """In the moment of a model switch the page may still show the old map: a click there must not load the
+    new model's point of the same index (the hover named one face, the click loaded another)."""
+    import gradio as gr
+
+    app, _ = matrix_app
+    click = gr.SelectData(None, {"index": 3, "value": {"kind": "point", "model": "vae-fashion28"}})
+    with pytest.raises(gr.Error, match="that click was on the map of vae-fashion28; wait for the map of tiny-vae"):
+        app.map_select("tiny-vae", click)
+    here = gr.SelectData(None, {"index": 3, "value": {"kind": "point", "model": "tiny-vae"}})
+    assert "Loaded into the sliders" in app.map_select("tiny-vae", here)[-1]

@@ -359,3 +359,14 @@ def test_a_model_switch_leaves_no_view_of_the_previous_model(page, served_app, t
     page.get_by_role("tab", name="Interpolate").click()
     page.get_by_role("button", name="Interpolate", exact=True).click()  # the old ends went with the old model
     page.get_by_text("set both ends first").first.wait_for(timeout=30_000)
+
+
+def test_a_number_typed_beyond_the_span_shows_the_value_the_face_uses(page, served_app):
+    page.goto(served_app[1], wait_until="load")
+    page.locator("#face img").first.wait_for(timeout=30_000)
+    box = page.locator("#slider-0 input[type=number]").first
+    box.fill("10")
+    page.wait_for_function("() => (new URL(document.querySelector('#face img').src).searchParams.get('v') || '')"
+                           ".startsWith('3,')", timeout=30_000)
+    assert float(box.input_value()) == 3.0
+    assert float(page.locator("#slider-0 input[type=range]").first.input_value()) == 3.0

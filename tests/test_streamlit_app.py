@@ -154,6 +154,8 @@ def test_map_figure_traces_carry_atlas_indices(tiny_models):
         k = len(trace.customdata) // 2
         assert np.isclose(trace.x[k], payload["x"][trace.customdata[k]])
     assert figure.data[-1].name == "your face" and figure.data[0].type == "scattergl"
+    # The star is drawn by the points' renderer after them, so it lies on top; its label lies above them all.
+    assert figure.data[-1].type == "scattergl" and figure.layout.annotations[0].text == "your face"
     assert [t.marker.color for t in figure.data[:-1]] == payload["colours"]  # the core's colour per category
 
 

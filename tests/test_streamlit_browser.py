@@ -93,20 +93,43 @@ def test_streamlit_page_loads_and_a_slider_drag_changes_the_face(page):
     assert float(page.locator("[data-testid='stSlider'] input[type=range]").nth(1).input_value()) > 0.5
 
 
-def test_a_lasso_on_the_map_shows_the_faces_and_loads_one_into_the_sliders(page):
-    before = slider_face(page).get_attribute("src")
+def open_map(page):
     page.get_by_role("tab", name="Map").click()
     chart = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
     chart.wait_for(timeout=60_000)
     chart.scroll_into_view_if_needed()
+    page.wait_for_function("() => { const d = document.querySelector('.js-plotly-plot'); return d && d._fullLayout; }",
+                           timeout=60_000)
+    return chart
+
+
+def test_a_lasso_on_the_map_shows_the_faces_and_loads_one_into_the_sliders(page):
+    before = slider_face(page).get_attribute("src")
+    chart = open_map(page)
+    chart.hover()
+    page.locator(".modebar-btn[data-title='Lasso Select']").click()  # as a person picks the tool
     draw_lasso(page, chart.bounding_box(), 1 / 4)
     page.get_by_text("selected", exact=False).first.wait_for(timeout=60_000)
     gallery = page.locator("[data-testid='stImage']", has_text="synthetic/")
     gallery.first.wait_for(timeout=60_000)
+    # The rerun that showed the selection redrew the map: the tool the user chose is still the one in use.
+    assert page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.dragmode") == "lasso"
     first_label = gallery.first.inner_text().split()[0]  # captions in selection order
     page.get_by_role("button", name="Load the first selected face into the sliders").click()
     page.get_by_text(f"Loaded {first_label}").wait_for(timeout=60_000)
     wait_for_a_new_slider_face(page, before)
+
+
+def test_clicking_one_point_on_the_map_shows_its_face(page):
+    from test_browser import ISOLATED_POINT
+
+    open_map(page)
+    point = page.evaluate(ISOLATED_POINT.replace(".latent-map", ".js-plotly-plot"))
+    page.mouse.move(point["x"], point["y"], steps=3)
+    page.get_by_text("click to see this face").first.wait_for(timeout=30_000)  # the hover says what a click does
+    page.mouse.click(point["x"], point["y"])
+    page.get_by_text("1 selected").wait_for(timeout=60_000)
+    page.locator("[data-testid='stImage']", has_text=f"synthetic/{point['index']:06d}").wait_for(timeout=60_000)
 
 
 def test_the_results_table_shows_every_row_without_scrolling_inside_it(tiny_models, tmp_path):
