@@ -33,6 +33,7 @@ benchmark: $(VENV)/.installed
 	$(PY) benchmarks/app_latency.py
 	$(PY) benchmarks/fid_features.py
 	$(PY) benchmarks/space_cold_start.py
+	$(PY) benchmarks/map_speed.py
 
 clean:
 	rm -rf $(VENV) .cache runs .pytest_cache

@@ -13,7 +13,7 @@ import numpy as np
 
 from app_api import add_api_endpoints, user_errors
 from app_face import face_html, face_route, face_widget
-from app_map import hover_server, latent_map, loading
+from app_map import MAP_LOADING_JS, hover_server, latent_map, loading, packed
 from app_outputs import MAX_AGE_S, write_output
 from app_share import share_handlers
 from explorer.errors import ExplorerInputError, RequestError
@@ -173,7 +173,7 @@ def show_map(name: str, map_name: str, colour_by: str):
     maps, colourings = explorer.map_options(name)
     map_name = map_name if map_name in maps else maps[0]
     colour_by = colour_by if colour_by in colourings else "cluster"
-    return explorer.map_data(name, map_name, colour_by)
+    return packed(explorer.map_data(name, map_name, colour_by))
 
 
 @user_errors
@@ -213,7 +213,17 @@ def cleared_views() -> list:
 
 # ── layout ──────────────────────────────────────────────────────────────────────────────────────────
 # Figures stay on one line (a wrapped "0.50|7" misreads); the model and data columns take the wrapping.
+# The face stays in sight while the sliders move: its column sticks to the top of the window (on a phone,
+# where the columns stack, a smaller face sticks above the sliders scrolling under it). Gradio's container clips
+# with overflow: hidden, which makes it the box a sticky element sticks in; clip cuts the same without that.
+# z-index 50: above the slider labels (Gradio draws them at 40).
 CSS = ("img { image-rendering: pixelated; }\n"
+       ".gradio-container { overflow: clip !important; }\n"
+       "#face-column { position: sticky; top: 8px; align-self: flex-start; z-index: 50; "
+       "background: var(--body-background-fill, #fff); }\n"
+       "@media (max-width: 640px) { #face-column { top: 0; padding-bottom: 6px; "
+       "box-shadow: 0 6px 8px -6px rgba(0,0,0,.25); } "
+       "#face-column img.face { width: 160px; height: 160px; } }\n"
        "#results th:not(:first-child):not(:last-child), #results td:not(:first-child):not(:last-child) "
        "{ white-space: nowrap; }")
 
@@ -239,11 +249,12 @@ def build_demo() -> gr.Blocks:
 
         with gr.Tab("Sliders"):
             with gr.Row():
-                with gr.Column(scale=1):
+                with gr.Column(scale=1, elem_id="face-column"):
                     face = face_widget(SLIDER_COUNT)
                     with gr.Row():
-                        random_button = gr.Button("Another random face", elem_id="another-face")
-                        reset_button = gr.Button("Reset sliders")
+                        # min_width: both fit side by side on a phone, so the sticky face stays short.
+                        random_button = gr.Button("Another random face", elem_id="another-face", min_width=100)
+                        reset_button = gr.Button("Reset sliders", min_width=100)
                 with gr.Column(scale=2):
                     sliders = [gr.Slider(-SLIDER_SPAN, SLIDER_SPAN, value=0, step=0.05, label=f"direction {i + 1}", visible=False,
                                          elem_id=f"slider-{i}") for i in range(SLIDER_COUNT)]
@@ -345,9 +356,14 @@ def build_demo() -> gr.Blocks:
             show_map, [model_name, map_name, colour_by], map_view, api_name=False)
         demo.load(map_controls, model_name, [map_name, colour_by, map_view], api_name=False).then(
             show_map, [model_name, map_name, colour_by], map_view, api_name=False)
-        # Another map or colouring: the old one goes at once (a click on it would be stale), then the new one.
-        gr.on([map_name.input, colour_by.input], loading, model_name, map_view, api_name=False, queue=False).then(
-            show_map, [model_name, map_name, colour_by], map_view, api_name="map_data")
+        # A model, map or colouring the user picks: the old map goes at once, in the browser (a click on it would
+        # be stale, and the server's answer may wait in the queue), then the new one comes. On `input`, not
+        # `change`: Gradio runs a change's script only after the other change handlers have started (≈ 2.7 s
+        # on a switch, measured), when the new map may already have been drawn.
+        gr.on([model_name.input, map_name.input, colour_by.input], None, model_name, map_view, js=MAP_LOADING_JS,
+              api_name=False)
+        gr.on([map_name.input, colour_by.input], show_map, [model_name, map_name, colour_by], map_view,
+              api_name="map_data")
         map_view.select(map_select, model_name, [base, face, *sliders, selected, map_info], api_name=False)
         add_api_endpoints(lambda: explorer, SLIDER_COUNT)  # /face, /sliders, /map_point, /map_selection
         upload_a.upload(encode_upload, [model_name, upload_a], [start, end_a], api_name="encode_a")

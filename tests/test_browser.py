@@ -370,3 +370,33 @@ def test_a_number_typed_beyond_the_span_shows_the_value_the_face_uses(page, serv
                            ".startsWith('3,')", timeout=30_000)
     assert float(box.input_value()) == 3.0
     assert float(page.locator("#slider-0 input[type=range]").first.input_value()) == 3.0
+
+
+@pytest.mark.parametrize("width, height", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
+def test_the_face_stays_in_sight_while_the_last_slider_moves(page, served_app, width, height, tmp_path):
+    page.set_viewport_size({"width": width, "height": height})
+    try:
+        page.goto(served_app[1], wait_until="load")
+        page.locator("#face img").first.wait_for(timeout=30_000)
+        last = page.locator("[id^='slider-']:visible").last
+        last.scroll_into_view_if_needed()
+        before = face_src(page)
+        index = int(last.get_attribute("id").split("-")[1])
+        drag_slider(page, index, 0.3)
+        page.wait_for_function("(old) => document.querySelector('#face img').getAttribute('src') !== old",
+                               arg=before, timeout=30_000)
+        face = page.locator("#face img").first.bounding_box()
+        slider = last.bounding_box()
+        # The face is whole in the window while the last slider, far down the page, is dragged; nothing covers it.
+        assert face["y"] >= 0 and face["y"] + face["height"] <= height, (face, height)
+        assert slider["y"] >= face["y"] + face["height"] or slider["x"] >= face["x"] + face["width"]
+        covered = page.evaluate("""() => { const c = document.querySelector('#face-column'), r = c.getBoundingClientRect();
+          const hits = [];
+          for (const fx of [0.1, 0.5, 0.9]) for (const fy of [0.1, 0.3, 0.5, 0.7, 0.9]) {
+            const e = document.elementFromPoint(r.left + r.width * fx, r.top + r.height * fy);
+            if (e && !c.contains(e)) hits.push(e.textContent.slice(0, 30)); }
+          return hits; }""")
+        assert not covered  # no slider scrolled under the face shows through it
+        page.screenshot(path=str(tmp_path / f"sliders-{width}.png"))
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})

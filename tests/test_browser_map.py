@@ -101,6 +101,6 @@ def test_the_uploaded_face_is_drawn_on_top_and_can_be_found(page, served_app, tm
     full = view.evaluate("d => d._fullLayout.xaxis.range.slice()")
     page.get_by_role("button", name="Show my face").click()
     page.wait_for_function("(w) => { const r = document.querySelector('.latent-map')._fullLayout.xaxis.range;"
-                           " return r[1] - r[0] < w / 4; }", arg=full[1] - full[0], timeout=10_000)
+                           " return r[1] - r[0] < w / 3; }", arg=full[1] - full[0], timeout=10_000)
     star = page.evaluate(STAR_ON_SCREEN)
     assert abs(star["x"] - star["centre"]) < star["width"] * 0.1

@@ -107,8 +107,12 @@ def test_every_operation_on_every_model(matrix_app, real_looking_face, tmp_path,
 
     # The map: every encoded face is a point; the upload lands on it with its nearest neighbours.
     maps = sorted(model.atlas.maps)
-    payload = client.predict(name, maps[0], "cluster", api_name="/map_data")
+    from app_map import unpacked
+
+    payload = unpacked(client.predict(name, maps[0], "cluster", api_name="/map_data"))  # sent as typed arrays
     assert payload["model"] == name and payload["count"] == len(model.atlas) == len(payload["x"]) > 10
+    assert np.allclose(payload["x"], model.atlas.maps[maps[0]][:, 0], atol=1e-3)
+    assert payload["codes"] == model.atlas.cluster.astype(int).tolist()
     placed, neighbours = client.predict(name, maps[0], "cluster", api_name="/place_upload")
     assert placed["highlight"] and np.isfinite([placed["highlight"]["x"], placed["highlight"]["y"]]).all()
     assert len(neighbours) == 8
