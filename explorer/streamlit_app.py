@@ -77,22 +77,46 @@ def sliders_ui(explorer: Explorer, name: str) -> None:
     shown_or_error(lambda: sliders_panel(explorer, name), "sliders")
 
 
+# The face stays in sight while the sliders move: its column sticks to the top of the window (on a phone,
+# where Streamlit stacks the columns, it comes first and sticks above the sliders scrolling under it).
+STICKY_FACE_CSS = """<style>
+div[data-testid="stColumn"]:has(.st-key-slider-face) { position: sticky; top: 3.75rem; align-self: flex-start;
+  z-index: 50; background: var(--background-color, #fff); }
+@media (max-width: 640px) { div[data-testid="stColumn"]:has(.st-key-slider-face) { top: 2.9rem; }
+  .st-key-slider-face img { width: 160px !important; } }
+</style>"""
+
+
+def new_seed(name: str, explorer: Explorer) -> None:
+    """A seed typed or a temperature moved: the slider face of that seed, at once."""
+    seed, temperature = int(st.session_state["seed"]), float(st.session_state["temperature"])
+    set_base(name, explorer.random_base(name, seed, temperature))
+
+
+def next_seed(name: str, explorer: Explorer) -> None:
+    """The button: the next seed's face (a new face each press, and the seed box says which)."""
+    st.session_state["seed"] = int(st.session_state.get("seed", 42)) + 1
+    new_seed(name, explorer)
+
+
 def sliders_panel(explorer: Explorer, name: str) -> None:
     directions = explorer.sliders(name)
-    controls, face_column = st.columns([2, 1])
+    st.markdown(STICKY_FACE_CSS, unsafe_allow_html=True)
+    face_column, controls = st.columns([1, 2])
     with controls:
-        seed = st.number_input("Seed", value=42, step=1, key="seed")
-        temperature = st.slider("Temperature (truncation < 1)", 0.1, 2.0, 1.0, 0.05, key="temperature")
-        left, right = st.columns(2)
-        left.button("Random base", key="random", on_click=set_base,
-                    args=(name, explorer.random_base(name, int(seed), float(temperature))))
-        right.button("Reset sliders", key="reset", on_click=set_base, args=(name, base_of(explorer, name)))
+        st.number_input("Seed", value=42, step=1, key="seed", on_change=new_seed, args=(name, explorer))
+        st.slider("Temperature (truncation < 1)", 0.1, 2.0, 1.0, 0.05, key="temperature", on_change=new_seed,
+                  args=(name, explorer))
         for i, direction in enumerate(directions):
             label = direction.name + (f" · AUC {direction.score:.2f}" if direction.score is not None else "")
             st.slider(label, -SLIDER_SPAN, SLIDER_SPAN, 0.0, 0.05, key=f"slider-{name}-{i}")
     offsets = [st.session_state[f"slider-{name}-{i}"] for i in range(len(directions))]
     face, _ = explorer.face(name, base_of(explorer, name), offsets)
-    face_column.image(big(face), caption="The face the sliders make", width=256)
+    with face_column, st.container(key="slider-face"):
+        st.image(big(face), caption="The face the sliders make", width=256)
+        left, right = st.columns(2)
+        left.button("Another random face", key="random", on_click=next_seed, args=(name, explorer))
+        right.button("Reset sliders", key="reset", on_click=set_base, args=(name, base_of(explorer, name)))
 
 
 def traversal_ui(explorer: Explorer, name: str) -> None:

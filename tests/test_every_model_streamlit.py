@@ -83,7 +83,7 @@ def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatc
     no_errors(at)
     assert name in at.sidebar.markdown[0].value  # the model's summary
 
-    # Sliders: the face is the model's picture; a slider moves it; Random base and Reset sliders do theirs.
+    # Sliders: the face is the model's picture; a slider moves it; a new seed, Another random face and Reset sliders do theirs.
     still = check_face(picture(at, media, "sliders make"), model, UPSCALE)
     at.slider(key=f"slider-{name}-0").set_value(3.0).run()
     no_errors(at)
@@ -92,10 +92,14 @@ def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatc
     at.button(key="reset").click().run()
     assert at.slider(key=f"slider-{name}-0").value == 0.0
     assert np.abs(check_face(picture(at, media, "sliders make"), model, UPSCALE) - still).max() <= 3
-    at.number_input(key="seed").set_value(7).run()
-    at.button(key="random").click().run()
+    at.number_input(key="seed").set_value(6).run()  # a seed typed changes the face at once
     no_errors(at)
-    assert np.abs(check_face(picture(at, media, "sliders make"), model, UPSCALE) - still).mean() > 0.5
+    seeded = check_face(picture(at, media, "sliders make"), model, UPSCALE)
+    assert np.abs(seeded - still).mean() > 0.5
+    at.button(key="random").click().run()  # "Another random face": the next seed's
+    no_errors(at)
+    assert at.number_input(key="seed").value == 7
+    assert np.abs(check_face(picture(at, media, "sliders make"), model, UPSCALE) - seeded).mean() > 0.5
 
     # Traversal: a row per slider.
     at.button(key="traverse").click().run()

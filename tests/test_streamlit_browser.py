@@ -149,3 +149,36 @@ def test_the_results_table_shows_every_row_without_scrolling_inside_it(tiny_mode
         # The grid draws on a canvas and keeps an accessible row only for each row it has room to show.
         assert table.locator("[role='row']").count() == rows + 1  # and the header
         assert table.locator("[role='row']", has_text="seed 002 VAE (reference)").count() == 1
+
+
+@pytest.mark.parametrize("width", [1400, 390], ids=["desktop", "phone"])
+def test_the_face_stays_in_sight_while_the_first_and_last_sliders_move(streamlit_url, width):
+    with opened(streamlit_url) as page:
+        page.set_viewport_size({"width": width, "height": 844})
+        directions = page.locator("[data-testid='stSlider']:visible")
+        for which in (1, -1):  # [0] is the temperature; then the first and the last latent direction
+            track = (directions.nth(which) if which > 0 else directions.last).locator("[role='group'] > div").first
+            track.scroll_into_view_if_needed()
+            before = slider_face(page).get_attribute("src")
+            box = track.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2, steps=10)
+            page.mouse.up()
+            wait_for_a_new_slider_face(page, before)
+            face = slider_face(page).bounding_box()
+            assert face["y"] >= 0 and face["y"] + face["height"] <= 844, (which, face)
+            covered = page.evaluate(COVERED)
+            assert not covered, which
+
+
+# Points of the slider face where something else is drawn on top (Streamlit's own image toolbar aside).
+COVERED = """() => { const img = [...document.querySelectorAll('[data-testid="stImage"]')]
+    .find(e => e.innerText.includes('sliders make')).querySelector('img'), r = img.getBoundingClientRect();
+  const hits = [];
+  for (const fx of [0.1, 0.5, 0.9]) for (const fy of [0.1, 0.5, 0.9]) {
+    const e = document.elementFromPoint(r.left + r.width * fx, r.top + r.height * fy);
+    if (e !== img && !(e && e.closest('[data-testid="stElementToolbar"]'))) {
+      hits.push(e ? e.tagName + ' ' + (e.closest('[data-testid]') || e).dataset.testid + ' ' + fx + ',' + fy : '-');
+    } }
+  return hits; }"""
