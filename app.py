@@ -17,6 +17,7 @@ from app_map import MAP_LOADING_JS, hover_server, latent_map, loading, packed
 from app_outputs import MAX_AGE_S, write_output
 from app_share import share_handlers
 from explorer.errors import ExplorerInputError, RequestError
+from explorer.glossary import SLIDER_WORDS, glossary_lines, with_tooltips
 from explorer.latents import SLIDER_SPAN, check_latent
 from explorer.render import gif_bytes, grid, png_bytes
 from explorer.service import ATTRIBUTE_SLIDERS, PRIOR_LABELS, TOP_SLIDERS, Explorer
@@ -71,7 +72,17 @@ def select_model(name: str, seed: int, temperature: float):
             updates.append(gr.Slider(value=0, label=label, visible=True))
         else:
             updates.append(gr.Slider(value=0, visible=False))
-    return [explorer.summary(name), base.tolist(), face_view(name, base), *updates]
+    return [with_tooltips(explorer.summary(name)), base.tolist(), face_view(name, base), *updates]
+
+
+@user_errors
+def subject_words(name: str):
+    """The labels that name what the model draws (a Fashion-MNIST model draws garments, not faces)."""
+    thing = explorer.model(name).subject
+    return [gr.Button(value=f"Another random {thing}"),
+            gr.File(label=f"Upload a {thing} (PNG, JPEG, WebP, GIF, BMP, TIFF)"),
+            gr.File(label=f"{thing.capitalize()} A"), gr.File(label=f"{thing.capitalize()} B"),
+            gr.Gallery(label=f"Nearest encoded {thing}s to your upload")]
 
 
 @user_errors
@@ -234,7 +245,9 @@ def build_demo() -> gr.Blocks:
     first = names[0] if names else None
     # delete_cache: Gradio's copies of the files handed out go after an hour, as our originals do.
     with gr.Blocks(title="anime-latent-explorer", delete_cache=(MAX_AGE_S, MAX_AGE_S)) as demo:
-        gr.Markdown("# anime-latent-explorer\nExplore what a VAE and a DCGAN learned from 58k anime faces.")
+        gr.Markdown("# anime-latent-explorer\nDrag a model's latent sliders, reconstruct and blend your own images, "
+                    "and browse the map of everything it encoded: VAEs and a DCGAN trained on 58k anime faces, and "
+                    "two VAEs trained on Fashion-MNIST garments.")
         if not names:
             gr.Markdown(f"**No models found in `{explorer.root}`.** Point the app at a folder of checkpoint "
                         f"folders with `--checkpoints DIR` or `ANIME_EXPLORER_CHECKPOINTS`.")
@@ -244,7 +257,9 @@ def build_demo() -> gr.Blocks:
                                      info="FID: the lower, the closer its samples to real faces (see Results)")
             seed = gr.Number(value=42, precision=0, label="Seed", scale=1)
             temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature (truncation < 1)", scale=2)
-        summary = gr.Markdown()
+        summary = gr.Markdown(elem_id="summary")  # every figure's meaning on hover, and all of them below
+        with gr.Accordion("What the figures mean", open=False):
+            gr.Markdown(glossary_lines())
         base = gr.State(None)
 
         with gr.Tab("Sliders"):
@@ -256,6 +271,7 @@ def build_demo() -> gr.Blocks:
                         random_button = gr.Button("Another random face", elem_id="another-face", min_width=100)
                         reset_button = gr.Button("Reset sliders", min_width=100)
                 with gr.Column(scale=2):
+                    gr.Markdown(SLIDER_WORDS, elem_id="slider-words")
                     sliders = [gr.Slider(-SLIDER_SPAN, SLIDER_SPAN, value=0, step=0.05, label=f"direction {i + 1}", visible=False,
                                          elem_id=f"slider-{i}") for i in range(SLIDER_COUNT)]
         with gr.Tab("Traversal"):
@@ -297,8 +313,8 @@ def build_demo() -> gr.Blocks:
             with gr.Row():
                 map_name = gr.Radio(["umap", "tsne", "pca"], value="umap", label="Map", scale=2)
                 colour_by = gr.Dropdown(["cluster"], value="cluster", label="Colour by", scale=1)
-            gr.Markdown("Hover a point to see its face · click to load it into the sliders · lasso or box to "
-                        "select (toolbar) · an uploaded face appears as a star.")
+            gr.Markdown("Hover a point to see how the model draws it · click to load it into the sliders · lasso "
+                        "or box to select (toolbar) · your upload appears as a star.")
             map_view = latent_map(point_face)
             map_info = gr.Markdown(elem_id="map-info")
             selected = gr.Gallery(label="Selected faces", columns=8, height=260, elem_id="selected")
@@ -383,6 +399,9 @@ def build_demo() -> gr.Blocks:
             sample_faces, [model_name, seed, count, temperature, prior_choice], [samples, shown_samples], api_name=False)
         demo.load(prior_options, model_name, prior_choice, api_name=False)
         samples.select(load_sample, [model_name, shown_samples], [base, face, *sliders, sample_info], api_name=False)
+        model_name.change(subject_words, model_name, [random_button, upload, upload_a, upload_b, neighbours],
+                          api_name=False)
+        demo.load(subject_words, model_name, [random_button, upload, upload_a, upload_b, neighbours], api_name=False)
         model_name.change(evolution_range, model_name, epoch, api_name=False)
         demo.load(evolution_range, model_name, epoch, api_name=False)
         epoch.change(evolution_row, [model_name, epoch], evolution, api_name="evolution",

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from explorer.errors import CheckpointError, RequestError, TrainerCheckpointError
+from explorer.glossary import subject
 from trainer.models import INVERSION_DIR, ConvVAE, InversionEncoder, load_model
 from trainer.models.atlas import Atlas, load_atlas
 from trainer.models.checkpoint import read_checkpoint_config
@@ -67,6 +68,11 @@ class ExplorerModel:
         if not (inversion / "config.json").is_file():
             raise CheckpointError(f"{self.directory} holds a DCGAN without its inversion encoder ({INVERSION_DIR}/)")
         return InversionEncoder.from_pretrained(inversion)
+
+    @property
+    def subject(self) -> str:
+        """What it draws ("face", "garment" or "image"), from the data its atlas encodes: the words of the app."""
+        return subject(sorted({str(source) for source in self.atlas.source}))
 
     @property
     def latent_dim(self) -> int:

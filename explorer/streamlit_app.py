@@ -17,6 +17,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` puts only this folder on the path
 
 from explorer.errors import ExplorerInputError, report_internal  # noqa: E402
+from explorer.glossary import SLIDER_WORDS, glossary_lines, with_tooltips  # noqa: E402
 from explorer.latents import SLIDER_SPAN  # noqa: E402
 from explorer.map_figure import map_figure  # noqa: E402
 from explorer.render import gif_bytes, grid, png_bytes, upscaled  # noqa: E402
@@ -107,15 +108,17 @@ def sliders_panel(explorer: Explorer, name: str) -> None:
         st.number_input("Seed", value=42, step=1, key="seed", on_change=new_seed, args=(name, explorer))
         st.slider("Temperature (truncation < 1)", 0.1, 2.0, 1.0, 0.05, key="temperature", on_change=new_seed,
                   args=(name, explorer))
+        st.caption(SLIDER_WORDS)
         for i, direction in enumerate(directions):
             label = direction.name + (f" · AUC {direction.score:.2f}" if direction.score is not None else "")
             st.slider(label, -SLIDER_SPAN, SLIDER_SPAN, 0.0, 0.05, key=f"slider-{name}-{i}")
     offsets = [st.session_state[f"slider-{name}-{i}"] for i in range(len(directions))]
     face, _ = explorer.face(name, base_of(explorer, name), offsets)
     with face_column, st.container(key="slider-face"):
-        st.image(big(face), caption="The face the sliders make", width=256)
+        st.image(big(face), caption=f"The {explorer.model(name).subject} the sliders make", width=256)
         left, right = st.columns(2)
-        left.button("Another random face", key="random", on_click=next_seed, args=(name, explorer))
+        left.button(f"Another random {explorer.model(name).subject}", key="random", on_click=next_seed,
+                    args=(name, explorer))
         right.button("Reset sliders", key="reset", on_click=set_base, args=(name, base_of(explorer, name)))
 
 
@@ -151,7 +154,8 @@ def samples_ui(explorer: Explorer, name: str) -> None:
 
 
 def reconstruct_ui(explorer: Explorer, name: str) -> None:
-    upload = st.file_uploader("Upload a face", key="reconstruct-upload", max_upload_size=IMAGE_MB)
+    upload = st.file_uploader(f"Upload a {explorer.model(name).subject}", key="reconstruct-upload",
+                              max_upload_size=IMAGE_MB)
     if upload is None:
         return
     try:
@@ -172,7 +176,8 @@ def interpolate_ui(explorer: Explorer, name: str) -> None:
     ends = {}
     columns = st.columns(2)
     for side, column in zip("AB", columns):
-        upload = column.file_uploader(f"Face {side}", key=f"interp-{side}", max_upload_size=IMAGE_MB)
+        upload = column.file_uploader(f"{explorer.model(name).subject.capitalize()} {side}", key=f"interp-{side}",
+                                      max_upload_size=IMAGE_MB)
         if column.button(f"{side} ← current slider face", key=f"interp-use-{side}"):
             st.session_state[f"interp-latent-{name}-{side}"] = current_latent(explorer, name)
         if upload is not None:
@@ -277,8 +282,12 @@ def main() -> None:
         st.error(f"No models found in {explorer.root}; set {ENV_VAR} to a folder of checkpoint folders.")
         return
     name = st.sidebar.selectbox("Model", names, format_func=labels.get, key="model")
-    if not shown_or_error(lambda: st.sidebar.markdown(explorer.summary(name)), "summary"):
+    # Every figure's meaning on hover (the summary's words are the app's own), and all of them in the expander.
+    if not shown_or_error(lambda: st.sidebar.markdown(with_tooltips(explorer.summary(name)), unsafe_allow_html=True),
+                          "summary"):
         return  # the model itself does not load: its one line says why
+    with st.sidebar.expander("What the figures mean"):
+        st.markdown(glossary_lines())
     pages = {"Sliders": sliders_ui, "Traversal": traversal_ui, "Samples": samples_ui, "Reconstruct": reconstruct_ui,
              "Interpolate": interpolate_ui, "Map": map_ui, "Models": models_ui}
     for tab, page in zip(st.tabs(list(pages)), pages.values()):

@@ -96,6 +96,7 @@ def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatc
     no_errors(at)
     seeded = check_face(picture(at, media, "sliders make"), model, UPSCALE)
     assert np.abs(seeded - still).mean() > 0.5
+    assert at.button(key="random").label == f"Another random {model.subject}"  # garments for Fashion-MNIST
     at.button(key="random").click().run()  # "Another random face": the next seed's
     no_errors(at)
     assert at.number_input(key="seed").value == 7
