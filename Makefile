@@ -1,10 +1,10 @@
-# Two entry points: `make app` (set up, then serve the explorer) and `make test` (set up, then run the tests).
+# Entry points: `make app` (set up, then serve the explorer), `make test` (the fast tests), `make test-all`.
 # Each creates .venv on first use; torch comes from the wheels pinned in pyproject.toml.
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: app demo test benchmark space clean
+.PHONY: app demo test test-all benchmark space clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,15 @@ demo: $(VENV)/.installed
 	$(PY) -m trainer train --preset vae-anime64 --data synthetic:4000 --epochs 3 --out runs/demo-vae --no-cache
 	@echo "samples per epoch: runs/demo-vae/samples/  curves: runs/demo-vae/loss_curves.png"
 
+# The fast tier: everything but the tests marked browser (headless Chromium), inception (the FID network) and
+# slow (long training); test-all runs every test, as CI does, and first installs Chromium where it can.
+FAST := not browser and not inception and not slow
+
 test: $(VENV)/.installed
+	$(PY) -m pytest -q -m "$(FAST)"
+
+test-all: $(VENV)/.installed
+	bash .ci/ensure-chromium
 	$(PY) -m pytest -q
 
 # The Hugging Face Space folder: make space OUT=DIR [MODELS=a,b] [SDK=streamlit]

@@ -343,7 +343,8 @@ def build_demo() -> gr.Blocks:
                 exported = gr.File(label="Latent file")
                 imported = gr.File(label="Import a latent file", file_types=[".json"], type="filepath")
             link_button = gr.Button("Make a link to this face")
-            link = gr.Markdown(elem_id="share-link")
+            link = gr.Textbox(label="Link to this face: opens this model, seed and sliders", buttons=["copy"],
+                              interactive=False, elem_id="share-link")
         pending = gr.State(None)
         share = share_handlers(lambda: explorer, new_base, face_view, SLIDER_COUNT)
 

@@ -26,8 +26,10 @@ def share_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str
     """``share_link``, ``restore_from_url``, ``apply_url_state``, ``export_latent`` and ``import_latent``."""
 
     @user_errors
-    def share_link(name: str, seed: int, temperature: float, base, *offsets, request: gr.Request = None):
-        """A link that reopens this face: model, seed, temperature, slider offsets (and an uploaded base)."""
+    def share_link(name: str, seed: int, temperature: float, base, request: gr.Request, *offsets):
+        """A link that reopens this face: model, seed, temperature, slider offsets (and an uploaded base).
+        ``request`` sits before ``*offsets``: Gradio passes a gr.Request only to a positional parameter (as a
+        keyword-only one it stayed None, and the link came out without the app's address)."""
         explorer = explorer_now()
         directions = explorer.sliders(name)
         base = check_latent(base, explorer.model(name).latent_dim)
@@ -36,7 +38,7 @@ def share_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str
                           {d.name: float(v) for d, v in zip(directions, offsets) if v},
                           None if np.allclose(base, random) else base.round(5).tolist())
         root = str(request.request.base_url) if request is not None else ""
-        return f"[Link to this face]({root}?{state.to_query()}) — copy it to share"
+        return f"{root}?{state.to_query()}"  # shown as text with a copy button: what is shared is visible
 
     def restore_from_url(request: gr.Request):
         """Page opened with ?state=…: pick its model, seed and temperature; its sliders follow."""

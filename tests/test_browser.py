@@ -8,6 +8,8 @@ import pytest
 from PIL import Image
 
 playwright = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.browser  # headless Chromium: make test-all, not the fast tier
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -400,3 +402,25 @@ def test_the_face_stays_in_sight_while_the_last_slider_moves(page, served_app, w
         page.screenshot(path=str(tmp_path / f"sliders-{width}.png"))
     finally:
         page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_the_share_link_is_shown_as_text_and_its_copy_button_copies_it(page, served_app):
+    _, url = served_app
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+    page.goto(url, wait_until="load")
+    page.locator("#face img").first.wait_for(timeout=30_000)
+    page.get_by_label("Seed").fill("13")
+    page.get_by_label("Seed").press("Enter")
+    page.wait_for_function("() => new URL(document.querySelector('#face img').src).searchParams.get('v') !== null"
+                           " && document.querySelector('input[type=number]').value === '13'", timeout=30_000)
+    page.get_by_role("tab", name="Share").click()
+    page.get_by_role("button", name="Make a link to this face").click()
+    box = page.locator("#share-link textarea")
+    page.wait_for_function("() => (document.querySelector('#share-link textarea') || {}).value?.includes('?state=')",
+                           timeout=30_000)
+    shown = box.input_value()
+    assert shown.startswith(url)
+    page.locator("#share-link button[aria-label*='opy'], #share-link button[title*='opy']").first.click()
+    page.wait_for_function("(want) => navigator.clipboard.readText().then(t => t === want)", arg=shown, timeout=10_000)
+    page.goto(shown, wait_until="load")  # the copied link reopens the face of seed 13
+    page.wait_for_function("() => document.querySelector('input[type=number]').value === '13'", timeout=30_000)

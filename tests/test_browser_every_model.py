@@ -14,6 +14,8 @@ import pytest
 from app_fixtures import SHIPPED
 from test_browser import PAINTED_FACE, synthetic_face_file
 
+pytestmark = pytest.mark.browser  # headless Chromium: make test-all, not the fast tier
+
 pytest.importorskip("playwright.sync_api")
 
 
@@ -96,6 +98,8 @@ def test_every_tab_of_every_shipped_model_in_a_browser(opened, matrix_app, tmp_p
 
     page.get_by_role("tab", name="Share").click()
     page.get_by_role("button", name="Make a link to this face").click()
-    page.locator("#share-link a").first.wait_for(timeout=30_000)
+    page.wait_for_function("() => (document.querySelector('#share-link textarea') || {}).value?.includes('?state=')",
+                           timeout=30_000)  # the link as visible text, with its copy button
+    assert page.locator("#share-link button[aria-label*='opy'], #share-link button[title*='opy']").count() >= 1
     page.screenshot(path=str(shots / f"{name}-7-share.png"))
     no_error_toast(page)

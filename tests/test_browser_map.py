@@ -8,6 +8,8 @@ from PIL import Image
 
 from test_browser import open_map, page, synthetic_face_file, upload_face  # noqa: F401 (page: the fixture)
 
+pytestmark = pytest.mark.browser  # headless Chromium: make test-all, not the fast tier
+
 # The screen position of the uploaded face's star.
 STAR_ON_SCREEN = """() => {
   const d = document.querySelector('.latent-map');

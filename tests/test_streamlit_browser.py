@@ -17,6 +17,8 @@ playwright = pytest.importorskip("playwright.sync_api")
 from app_fixtures import free_port  # noqa: E402
 from test_browser import ARGS, CHROMIUM, draw_lasso  # noqa: E402
 
+pytestmark = pytest.mark.browser  # headless Chromium: make test-all, not the fast tier
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
