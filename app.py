@@ -86,14 +86,15 @@ def subject_words(name: str):
 
 
 @user_errors
-def random_face(name: str, seed: int, temperature: float):
-    return new_base(name, explorer.random_base(name, int(seed), float(temperature)))
+def random_face(name: str, seed: int, temperature: float, prior: str | None = None):
+    """The face of a seed, z from ``prior`` (None: the model's default, its fitted prior where it has one)."""
+    return new_base(name, explorer.random_base(name, int(seed), float(temperature), prior or None))
 
 
 @user_errors
-def next_random_face(name: str, seed: int, temperature: float):
+def next_random_face(name: str, seed: int, temperature: float, prior: str | None = None):
     """The button: the next seed's face (a new face each press, and the seed box says which)."""
-    return [int(seed) + 1, *random_face(name, int(seed) + 1, temperature)]
+    return [int(seed) + 1, *random_face(name, int(seed) + 1, temperature, prior)]
 
 
 @user_errors
@@ -137,17 +138,18 @@ def interpolate_faces(name: str, start, end, frames: int, mode: str):
 
 
 @user_errors
-def sample_faces(name: str, seed: int, count: int, temperature: float, prior: str = "normal"):
+def sample_faces(name: str, seed: int, count: int, temperature: float, prior: str | None = None):
     """The samples as a gallery, and their latents kept for a click to load one into the sliders."""
-    faces, latents, captions = explorer.samples(name, int(seed), int(count), float(temperature), prior or "normal")
+    faces, latents, captions = explorer.samples(name, int(seed), int(count), float(temperature), prior or None)
     return ([(image_file(face, f"sample-{name}", 2), caption) for face, caption in zip(faces, captions)],
             {"model": name, "latents": latents.tolist()})
 
 
 @user_errors
 def prior_options(name: str):
-    """The Samples tab's "draw from" choices for this model (a fitted prior only where the folder has one)."""
-    return gr.Radio(choices=[(PRIOR_LABELS[p], p) for p in explorer.priors(name)], value="normal")
+    """Where this model's random faces and samples come from: its choices (a fitted prior only where the folder
+    has one), set to the model's default (the fitted prior where there is one)."""
+    return gr.Radio(choices=[(PRIOR_LABELS[p], p) for p in explorer.priors(name)], value=explorer.default_prior(name))
 
 
 @user_errors
@@ -254,9 +256,13 @@ def build_demo() -> gr.Blocks:
             return demo
         with gr.Row():
             model_name = gr.Dropdown(choices, value=first, label="Model", scale=2,
-                                     info="FID: the lower, the closer its samples to real faces (see Results)")
+                                     info=explorer.welcome())
             seed = gr.Number(value=42, precision=0, label="Seed", scale=1)
             temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature (truncation < 1)", scale=2)
+            # No value built in: an API call that names no prior gets the model's default; the page shows it.
+            prior_choice = gr.Radio([(label, key) for key, label in PRIOR_LABELS.items()], value=None,
+                                    label="Draw z from", scale=1, elem_id="prior-choice",
+                                    info="a VAE's fitted prior: a mixture fitted to its encoded training images")
         summary = gr.Markdown(elem_id="summary")  # every figure's meaning on hover, and all of them below
         with gr.Accordion("What the figures mean", open=False):
             gr.Markdown(glossary_lines())
@@ -322,11 +328,6 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Samples") as samples_tab:
             with gr.Row():
                 count = gr.Slider(1, 64, value=16, step=1, label="Faces")
-                # Both choices from the start (an API call meets the built config); a model change narrows them.
-                prior_choice = gr.Radio([(label, key) for key, label in PRIOR_LABELS.items()], value="normal",
-                                        label="Draw z from",
-                                        info="a VAE's fitted prior: a mixture fitted to its encoded training faces",
-                                        elem_id="prior-choice")
                 sample_button = gr.Button("Sample", variant="primary")
             samples = gr.Gallery(label="Samples: click a face to load it into the sliders", columns=8,
                                  allow_preview=False, elem_id="samples", format="png")
@@ -357,9 +358,9 @@ def build_demo() -> gr.Blocks:
         # Slider drags never come here: the face widget's script fetches each image from the face route.
         # /random: the face of a given seed (an API user's reproducible draw). The button draws the next seed, and
         # a seed typed or a temperature moved by the user changes the face at once.
-        gr.on([seed.input, temperature.release], random_face, [model_name, seed, temperature], [base, face, *sliders],
-              api_name="random")
-        random_button.click(next_random_face, [model_name, seed, temperature], [seed, base, face, *sliders],
+        gr.on([seed.input, temperature.release, prior_choice.input], random_face,
+              [model_name, seed, temperature, prior_choice], [base, face, *sliders], api_name="random")
+        random_button.click(next_random_face, [model_name, seed, temperature, prior_choice], [seed, base, face, *sliders],
                             api_name=False)
         reset_button.click(lambda name, b: [user_errors(face_view)(name, b), *[0.0] * SLIDER_COUNT], [model_name, base],
                            [face, *sliders], api_name="reset")

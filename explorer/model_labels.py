@@ -26,6 +26,17 @@ def read_catalog(root: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in models.items()} if isinstance(models, dict) else {}
 
 
+def read_welcome(root: Path) -> str:
+    """The catalog's sentence under the model picker (what the models are and what to try first), or one that
+    fits any folder of models where the catalog has none."""
+    try:
+        found = json.loads((Path(root) / CATALOG_NAME).read_text())
+    except (OSError, ValueError):
+        found = {}
+    welcome = found.get("welcome") if isinstance(found, dict) else None
+    return str(welcome) if welcome else "After each name: its FID, the lower the more real its samples look."
+
+
 def derived_phrase(config: dict) -> str:
     """What a model is, from its config.json: "VAE, 16×16 grey, trained on synthetic"."""
     kind = KINDS.get(config.get("model_type"))

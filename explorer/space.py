@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from explorer.errors import ExplorerInputError
-from explorer.model_labels import CATALOG_NAME, read_catalog
+from explorer.model_labels import CATALOG_NAME, read_catalog, read_welcome
 
 REPO = Path(__file__).resolve().parents[1]
 LFS_LIMIT = 10 * 2**20  # the Hub refuses a plain-git file over 10 MB
@@ -198,8 +198,10 @@ def build(out: Path, models: list[str] | None = None, sdk: str = "gradio", root:
             shutil.copytree(checkpoints / name, partial / "checkpoints" / name,
                             ignore=shutil.ignore_patterns("__pycache__", "*.part", ".*"))
         catalog = read_catalog(checkpoints)
+        # The sentence under the picker names the curated set: it goes with that set only.
+        welcome = {"welcome": read_welcome(checkpoints)} if names == list(catalog) else {}
         (partial / "checkpoints" / CATALOG_NAME).write_text(json.dumps(
-            {"models": {n: catalog.get(n, "") for n in names}}, indent=1, ensure_ascii=False) + "\n")
+            {**welcome, "models": {n: catalog.get(n, "") for n in names}}, indent=1, ensure_ascii=False) + "\n")
         (partial / "requirements.txt").write_text("\n".join(lines) + "\n")
         (partial / "README.md").write_text(readme(sdk, names, catalog))
         (partial / "LICENSE.md").write_text(LICENCE)

@@ -91,7 +91,7 @@ div[data-testid="stColumn"]:has(.st-key-slider-face) { position: sticky; top: 3.
 def new_seed(name: str, explorer: Explorer) -> None:
     """A seed typed or a temperature moved: the slider face of that seed, at once."""
     seed, temperature = int(st.session_state["seed"]), float(st.session_state["temperature"])
-    set_base(name, explorer.random_base(name, seed, temperature))
+    set_base(name, explorer.random_base(name, seed, temperature, st.session_state.get(f"slider-prior-{name}")))
 
 
 def next_seed(name: str, explorer: Explorer) -> None:
@@ -108,6 +108,10 @@ def sliders_panel(explorer: Explorer, name: str) -> None:
         st.number_input("Seed", value=42, step=1, key="seed", on_change=new_seed, args=(name, explorer))
         st.slider("Temperature (truncation < 1)", 0.1, 2.0, 1.0, 0.05, key="temperature", on_change=new_seed,
                   args=(name, explorer))
+        priors = explorer.priors(name)  # the model's default first chosen: its fitted prior where it has one
+        st.radio("Draw z from", priors, index=priors.index(explorer.default_prior(name)), format_func=PRIOR_LABELS.get,
+                 horizontal=True, key=f"slider-prior-{name}", on_change=new_seed, args=(name, explorer),
+                 help="a VAE's fitted prior: a mixture fitted to its encoded training images")
         st.caption(SLIDER_WORDS)
         for i, direction in enumerate(directions):
             label = direction.name + (f" · AUC {direction.score:.2f}" if direction.score is not None else "")
@@ -143,8 +147,10 @@ def traversal_ui(explorer: Explorer, name: str) -> None:
 def samples_ui(explorer: Explorer, name: str) -> None:
     seed, temperature = int(st.session_state.get("seed", 42)), float(st.session_state.get("temperature", 1.0))
     count = st.slider("Faces", 1, 64, 16, key="sample-count")
-    prior = st.radio("Draw z from", explorer.priors(name), format_func=PRIOR_LABELS.get, horizontal=True,
-                     key=f"sample-prior-{name}", help="a VAE's fitted prior: a mixture fitted to its encoded training faces")
+    priors = explorer.priors(name)
+    prior = st.radio("Draw z from", priors, index=priors.index(explorer.default_prior(name)), format_func=PRIOR_LABELS.get,
+                     horizontal=True, key=f"sample-prior-{name}",
+                     help="a VAE's fitted prior: a mixture fitted to its encoded training images")
     faces, latents, captions = explorer.samples(name, seed, count, temperature, prior)
     st.caption(f"Seed {seed}, temperature {temperature:g} (set on the Sliders tab)")
     st.image([big(face, 2) for face in faces], caption=captions, width=128)

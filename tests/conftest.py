@@ -73,3 +73,16 @@ def matrix_app(every_model_root):
 
     with served(every_model_root) as app_and_url:
         yield app_and_url
+
+
+# The tiers (make test runs neither): tests that need the FID Inception network, and tests that first train a
+# DCGAN and its inversion encoder (≈ 2.5 min of setup on 2 cores).
+INCEPTION_FIXTURES, SLOW_FIXTURES = {"extractor", "features"}, {"inverted"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if INCEPTION_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.inception)
+        if SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)

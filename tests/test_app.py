@@ -201,15 +201,19 @@ def test_interpolation_strip_and_gif(served, tmp_path):
 
 def test_samples_and_training_evolution(served):
     _, client, _ = served
-    gallery = client.predict("tiny-vae", 3, 9, 1.0, api_name="/samples")
+    gallery = client.predict("tiny-vae", 3, 9, 1.0, "normal", api_name="/samples")
     faces = [pixels(item["image"]) for item in gallery]
     assert len(faces) == 9 and faces[0].shape == (32, 32, 3) and gallery[4]["caption"] == "seed 3 · sample 5"
     assert not np.array_equal(faces[0], faces[1])
-    again = client.predict("tiny-vae", 3, 4, 1.0, api_name="/samples")  # sample i of a seed, whatever the count
+    again = client.predict("tiny-vae", 3, 4, 1.0, "normal", api_name="/samples")  # sample i of a seed, any count
     assert all(np.array_equal(pixels(a["image"]), f) for a, f in zip(again, faces))
     fitted = client.predict("tiny-vae", 3, 4, 1.0, "fitted", api_name="/samples")  # the VAE's fitted prior
     assert fitted[1]["caption"] == "seed 3 · sample 2 · fitted prior"
     assert not np.array_equal(pixels(fitted[0]["image"]), faces[0])
+    # Naming no prior draws from the model's own: the fitted prior of a VAE that has one.
+    default = client.predict("tiny-vae", 3, 4, 1.0, api_name="/samples")
+    assert [d["caption"] for d in default] == [f["caption"] for f in fitted]
+    assert all(np.array_equal(pixels(d["image"]), pixels(f["image"])) for d, f in zip(default, fitted))
     last, first = pixels(client.predict("tiny-vae", 3, api_name="/evolution")), pixels(
         client.predict("tiny-vae", 0, api_name="/evolution"))
     assert last.shape == first.shape and np.abs(last - first).mean() > 1
@@ -217,14 +221,17 @@ def test_samples_and_training_evolution(served):
 
 def test_the_draw_from_choice_follows_the_model(served, tmp_path):
     app, client, _ = served
-    assert [value for _, value in app.prior_options("tiny-vae").choices] == ["normal", "fitted"]
+    offered = app.prior_options("tiny-vae")
+    assert [value for _, value in offered.choices] == ["normal", "fitted"] and offered.value == "fitted"
     # A model folder without a fitted prior offers N(0, I) alone, and refuses "fitted" with a message.
     without = tmp_path / "without"
     shutil.copytree(app.explorer.root / "tiny-vae", without / "tiny-vae")
     (without / "tiny-vae" / "latent_prior.safetensors").unlink()
     original, app.explorer = app.explorer, Explorer(without, data=[])
     try:
-        assert [value for _, value in app.prior_options("tiny-vae").choices] == ["normal"]
+        offered = app.prior_options("tiny-vae")
+        assert [value for _, value in offered.choices] == ["normal"] and offered.value == "normal"
+        assert client.predict("tiny-vae", 3, 2, 1.0, api_name="/samples")[1]["caption"] == "seed 3 · sample 2"
         with pytest.raises(Exception, match="no fitted latent prior"):
             client.predict("tiny-vae", 3, 4, 1.0, "fitted", api_name="/samples")
     finally:

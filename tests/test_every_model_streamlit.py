@@ -73,7 +73,9 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("name", SHIPPED + TINY)
+# The shipped models take 15-23 s each here: they run in make test-all and CI; the tiny stand-ins (RGB and
+# grayscale) keep every page in the fast tier.
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) for name in SHIPPED] + TINY)
 def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatch, name):
     monkeypatch.setenv(ENV_VAR, str(every_model_root))
     model = explorer.model(name)

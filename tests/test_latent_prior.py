@@ -122,17 +122,21 @@ def test_the_explorer_samples_from_the_fitted_prior(vae_folder):
     assert faces.shape == (6, 16, 16, 3) and "fitted prior" in captions[0]
     # Sample i of a seed is one latent, whatever the count, and differs from the N(0, I) draw.
     assert np.array_equal(explorer.sample_latents("tiny-vae", 5, 2, prior="fitted"), latents[:2])
-    assert not np.allclose(explorer.sample_latents("tiny-vae", 5, 6), latents)
+    assert not np.allclose(explorer.sample_latents("tiny-vae", 5, 6, prior="normal"), latents)
+    # Naming no prior draws from the fitted one, here and for the slider face: the faces a user sees first.
+    assert explorer.default_prior("tiny-vae") == "fitted"
+    assert np.array_equal(explorer.sample_latents("tiny-vae", 5, 6), latents)
+    assert np.array_equal(explorer.random_base("tiny-vae", 5), explorer.model("tiny-vae").random_latent(5, 1.0, "fitted"))
     # The fitted draws sit where the encoded faces are: nearer the atlas than N(0, I) draws are.
     model = explorer.model("tiny-vae")
     nearest = lambda zs: np.mean([model.neighbours(z, 1)[1][0] for z in zs])  # noqa: E731
     assert nearest(explorer.sample_latents("tiny-vae", 9, 32, prior="fitted")) < nearest(
-        explorer.sample_latents("tiny-vae", 9, 32))
+        explorer.sample_latents("tiny-vae", 9, 32, prior="normal"))
     with pytest.raises(RequestError, match="unknown prior"):
         explorer.samples("tiny-vae", 5, 6, prior="uniform")
     (vae_folder / PRIOR_NAME).unlink()
     fresh = Explorer(vae_folder.parent, data=[])
-    assert fresh.priors("tiny-vae") == ["normal"]
+    assert fresh.priors("tiny-vae") == ["normal"] and fresh.default_prior("tiny-vae") == "normal"
     with pytest.raises(CheckpointError, match="no fitted latent prior"):
         fresh.samples("tiny-vae", 5, 6, prior="fitted")
 

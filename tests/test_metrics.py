@@ -135,6 +135,7 @@ def test_card_section_is_replaced_not_repeated():
     assert twice.index("## Evaluation") < twice.index("## Reproduce")
 
 
+@pytest.mark.inception
 def test_evaluate_cli_end_to_end(tmp_path):
     """Train a tiny VAE on synthetic faces, evaluate it, and find every figure in metrics.json and the card."""
     data = "synthetic:400"

@@ -1,6 +1,7 @@
 """The model picker says what each model is, names its FID and stars the lowest of its kind on its data."""
 
 import json
+from pathlib import Path
 
 from explorer.model_labels import model_labels
 from explorer.service import Explorer
@@ -83,3 +84,13 @@ def test_the_catalog_orders_the_picker_and_names_each_model(tmp_path):
         ("b-gan — the GAN", "b-gan"), ("a-vae — the VAE", "a-vae"), ("c-mine — VAE", "c-mine")]
     (tmp_path / "catalog.json").write_text("{broken")
     assert [name for _, name in Explorer(tmp_path, data=[]).model_choices()] == ["a-vae", "b-gan", "c-mine"]
+
+
+def test_the_sentence_under_the_picker_comes_from_the_catalog(tmp_path):
+    from explorer.model_labels import read_welcome
+
+    shipped = read_welcome(Path(__file__).resolve().parents[1] / "checkpoints")
+    assert shipped.startswith("Start with the best VAE")
+    assert "FID" in read_welcome(tmp_path)  # no catalog: a sentence that fits any folder of models
+    (tmp_path / "catalog.json").write_text(json.dumps({"welcome": "Try the GAN.", "models": {}}))
+    assert read_welcome(tmp_path) == "Try the GAN."

@@ -101,19 +101,20 @@ def test_traversal_sweeps_the_current_face(app):
 def test_a_sample_loads_into_the_sliders(app):
     from explorer.service import Explorer
 
-    assert any("seed 42 · sample 3" in img.captions for img in app.image)
+    # A VAE with a fitted latent prior draws from it unless the user picks N(0, I).
+    assert any("seed 42 · sample 3 · fitted prior" in img.captions for img in app.image)
     before = face_url(app)
     app.selectbox(key="sample-choice").set_value(2).run()
     app.button(key="load-sample").click().run()
     assert not app.exception and face_url(app) != before
-    assert any("sample 3 is now the slider face" in s.value for s in app.success)
-    expected = Explorer().samples("tiny-vae", 42, 16, 1.0)[1][2]  # the app's root, from the environment
-    assert np.array_equal(app.session_state["base-tiny-vae"], expected)
-    app.radio(key="sample-prior-tiny-vae").set_value("fitted").run()  # the VAE's fitted latent prior
-    assert not app.exception and any("seed 42 · sample 3 · fitted prior" in img.captions for img in app.image)
-    app.button(key="load-sample").click().run()
-    fitted = Explorer().samples("tiny-vae", 42, 16, 1.0, "fitted")[1][2]
+    assert any("sample 3 · fitted prior is now the slider face" in s.value for s in app.success)
+    fitted = Explorer().samples("tiny-vae", 42, 16, 1.0, "fitted")[1][2]  # the app's root, from the environment
     assert np.array_equal(app.session_state["base-tiny-vae"], fitted)
+    app.radio(key="sample-prior-tiny-vae").set_value("normal").run()
+    assert not app.exception and any("seed 42 · sample 3" in img.captions for img in app.image)
+    app.button(key="load-sample").click().run()
+    normal = Explorer().samples("tiny-vae", 42, 16, 1.0, "normal")[1][2]
+    assert np.array_equal(app.session_state["base-tiny-vae"], normal)
 
 
 def test_an_imported_latent_becomes_the_slider_base(app):
