@@ -17,7 +17,7 @@ from app_map import MAP_LOADING_JS, hover_server, latent_map, loading, packed
 from app_outputs import MAX_AGE_S, write_output
 from app_share import share_handlers
 from explorer.errors import ExplorerInputError, RequestError
-from explorer.glossary import SLIDER_WORDS, glossary_lines, with_tooltips
+from explorer.glossary import SLIDER_WORDS, glossary_lines, slider_label, with_tooltips
 from explorer.latents import SLIDER_SPAN, check_latent
 from explorer.render import gif_bytes, grid, png_bytes
 from explorer.service import ATTRIBUTE_SLIDERS, PRIOR_LABELS, TOP_SLIDERS, Explorer
@@ -68,8 +68,7 @@ def select_model(name: str, seed: int, temperature: float):
     for i in range(SLIDER_COUNT):
         if i < len(directions):
             d = directions[i]
-            label = d.name + (f" · AUC {d.score:.2f}" if d.score is not None else "")
-            updates.append(gr.Slider(value=0, label=label, visible=True))
+            updates.append(gr.Slider(value=0, label=slider_label(d), visible=True))
         else:
             updates.append(gr.Slider(value=0, visible=False))
     return [with_tooltips(explorer.summary(name)), base.tolist(), face_view(name, base), *updates]

@@ -133,7 +133,7 @@ function draw() {
       if (seq !== hoverSeq) return;
       tip.innerHTML = '<img alt="decoded face" src="' + r.image + '">' +
         (r.original ? '<img alt="original image" src="' + r.original + '">' : '') +
-        '<div>' + (r.original ? 'decoded · original — ' : '') + r.label + '</div>';
+        '<div>' + (r.original ? 'decoded · original — ' : 'as the model draws it — ') + r.label + '</div>';
       tip.style.display = 'block';
     });
   });

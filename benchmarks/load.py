@@ -82,7 +82,7 @@ def user(url: str, model: str, requests: int, faces: list[str], seed: int) -> li
                 client.predict(model, rng.randrange(1000), api_name="/map_point")
             done.append((kind, time.perf_counter() - start, None))
         except Exception as error:  # counted and named: a benchmark reports failures, it does not stop on them
-            done.append((kind, time.perf_counter() - start, f"{type(error).__name__}: {str(error)[:120]}"))
+            done.append((kind, time.perf_counter() - start, f"{kind}: {type(error).__name__}: {str(error)[:120]}"))
     http.close()
     return done
 

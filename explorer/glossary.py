@@ -37,6 +37,11 @@ def with_tooltips(markdown: str) -> str:
     return _TERM.sub(lambda m: f'<abbr title="{html.escape(TERMS[m.group(0)])}">{m.group(0)}</abbr>', markdown)
 
 
+def slider_label(direction) -> str:
+    """A slider's label: its direction's name and, for a direction found from tags, its AUC."""
+    return direction.name + (f" · AUC {direction.score:.2f}" if direction.score is not None else "")
+
+
 def glossary_lines() -> str:
     """Every term and its meaning, a Markdown line each."""
     return "\n".join(f"- **{term}**: {meaning}" for term, meaning in TERMS.items())

@@ -27,6 +27,7 @@ from explorer.render import labelled_grid
 from explorer.uploads import read_upload, read_upload_file
 from trainer.lineage import superseded
 from trainer.metrics.report import SEED_002, results_rows, results_table
+from trainer.models.latent_prior import valid_temperature
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 ENV_VAR = "ANIME_EXPLORER_CHECKPOINTS"
@@ -207,7 +208,7 @@ class Explorer:
 
     def _prior(self, name: str, temperature: float, prior: str | None) -> str:
         """``prior`` (None: the model's default) once checked, with the temperature, for drawing from it."""
-        if not 0 < temperature <= 2:
+        if not valid_temperature(temperature):
             raise RequestError("temperature must lie in (0, 2]")
         prior = prior or self.default_prior(name)
         if prior not in PRIOR_LABELS:

@@ -10,6 +10,7 @@ import numpy as np
 
 from explorer.errors import LatentInputError
 from explorer.latents import SLIDER_SPAN, check_latent
+from trainer.models.latent_prior import valid_temperature
 
 FORMAT = "anime-latent-explorer/latent@1"
 MAX_JSON_BYTES = 1 << 20
@@ -66,7 +67,7 @@ class PageState:
                         latent=[float(v) for v in payload["latent"]] if payload.get("latent") else None)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise LatentInputError("the link's state is damaged") from None
-        if not 0 < state.temperature <= 2 or any(abs(v) > 10 for v in state.sliders.values()):
+        if not valid_temperature(state.temperature) or any(abs(v) > 10 for v in state.sliders.values()):
             raise LatentInputError("the link's state is out of range")
         return state
 

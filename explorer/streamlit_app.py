@@ -17,7 +17,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` puts only this folder on the path
 
 from explorer.errors import ExplorerInputError, report_internal  # noqa: E402
-from explorer.glossary import SLIDER_WORDS, glossary_lines, with_tooltips  # noqa: E402
+from explorer.glossary import SLIDER_WORDS, glossary_lines, slider_label, with_tooltips  # noqa: E402
 from explorer.latents import SLIDER_SPAN  # noqa: E402
 from explorer.map_figure import map_figure  # noqa: E402
 from explorer.render import gif_bytes, grid, png_bytes, upscaled  # noqa: E402
@@ -114,8 +114,7 @@ def sliders_panel(explorer: Explorer, name: str) -> None:
                  help="a VAE's fitted prior: a mixture fitted to its encoded training images")
         st.caption(SLIDER_WORDS)
         for i, direction in enumerate(directions):
-            label = direction.name + (f" · AUC {direction.score:.2f}" if direction.score is not None else "")
-            st.slider(label, -SLIDER_SPAN, SLIDER_SPAN, 0.0, 0.05, key=f"slider-{name}-{i}")
+            st.slider(slider_label(direction), -SLIDER_SPAN, SLIDER_SPAN, 0.0, 0.05, key=f"slider-{name}-{i}")
     offsets = [st.session_state[f"slider-{name}-{i}"] for i in range(len(directions))]
     face, _ = explorer.face(name, base_of(explorer, name), offsets)
     with face_column, st.container(key="slider-face"):

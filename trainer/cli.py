@@ -249,9 +249,9 @@ def run_sample(args: argparse.Namespace) -> None:
 
     if not 1 <= args.count <= 1024:
         raise ValueError("--count must be 1..1024")
-    from trainer.models.latent_prior import load_latent_prior
+    from trainer.models.latent_prior import load_latent_prior, valid_temperature
 
-    if not 0 < args.temperature <= 2:
+    if not valid_temperature(args.temperature):
         raise ValueError("--temperature must lie in (0, 2]")
     model = load_model(args.checkpoint)
     generator = torch.Generator().manual_seed(args.seed)

@@ -35,7 +35,7 @@ from trainer.metrics.report import replace_card_section, evaluation_section
 from trainer.models import INVERSION_DIR, load_model, read_checkpoint_config
 from trainer.models.atlas import TAG_KEYS
 from trainer.models.checkpoint import WEIGHTS_NAME, sha256_of_file
-from trainer.models.latent_prior import LatentPrior, has_latent_prior, load_latent_prior
+from trainer.models.latent_prior import LatentPrior, has_latent_prior, load_latent_prior, valid_temperature
 from trainer.runtime import start_runtime
 
 log = logging.getLogger("trainer")
@@ -144,7 +144,7 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
         raise MetricsError("--num-samples must be at least 10")
     if reference not in ("train", "test"):
         raise MetricsError("--reference must be train or test")
-    if any(not 0 < t <= 2 for t in temperatures):
+    if not all(valid_temperature(t) for t in temperatures):
         raise MetricsError("--temperatures must lie in (0, 2], as the app's temperature slider")
     checkpoint = Path(checkpoint)
     meta = read_checkpoint_config(checkpoint)

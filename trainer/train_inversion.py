@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from trainer.atomic import atomic_write_text
+from trainer.metrics.reconstruction import psnr_db
 from trainer.data import EpochBatches, eval_batches, load_image_data
 from trainer.metrics.report import inversion_section, replace_card_section
 from trainer.models import DCGAN, read_checkpoint_config
@@ -122,7 +123,7 @@ def evaluate_inversion(encoder, gan, images, test_indices, runtime, seed: int) -
             recon = gan.decode(encoder(x)).float()
         mse = (recon - x).pow(2).flatten(1).mean(1)
         mse_sum += mse.sum().item()
-        psnr_sum += (10 * torch.log10(1 / mse.clamp_min(1e-10))).sum().item()
+        psnr_sum += psnr_db(mse).sum().item()
         count += len(x)
     z = torch.randn(512, gan.latent_dim, generator=torch.Generator(device=runtime.device).manual_seed(seed + 1),
                     device=runtime.device)

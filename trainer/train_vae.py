@@ -11,6 +11,7 @@ from trainer.data import eval_batches
 from trainer.ema import weight_average
 from trainer.losses import annealed_beta, lazy_r1_weight, reconstruction_loss, vae_loss
 from trainer.lr_schedule import apply_lr
+from trainer.metrics.reconstruction import psnr_db
 from trainer.models import ConvVAE
 from trainer.runtime import noise_generator
 from trainer.session import Session
@@ -139,7 +140,7 @@ def evaluate_vae(vae: ConvVAE, session: Session, beta: float) -> dict:
         totals["recon"] += recon_term.item() * n
         totals["kl"] += kl_term.item() * n
         totals["mse"] += mse.sum().item()
-        totals["psnr"] += (10 * torch.log10(1.0 / mse.clamp_min(1e-10))).sum().item()
+        totals["psnr"] += psnr_db(mse).sum().item()
         count += n
     vae.train()
     if not count:

@@ -7,6 +7,11 @@ from torchmetrics.functional.image import structural_similarity_index_measure
 from tqdm import tqdm
 
 
+def psnr_db(mse: torch.Tensor) -> torch.Tensor:
+    """Per-image PSNR in dB of per-image MSEs (pixels in [0, 1]); an exact copy is capped at 100 dB."""
+    return 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
+
+
 @torch.no_grad()
 def reconstruction_figures(encode, decode, images: torch.Tensor, device: torch.device,
                            batch_size: int = 256) -> dict:
@@ -19,7 +24,7 @@ def reconstruction_figures(encode, decode, images: torch.Tensor, device: torch.d
         x_hat = decode(encode(x)[0]).float().clamp(0, 1)
         mse = (x_hat - x).pow(2).flatten(1).mean(1)
         totals["mse"] += mse.sum().item()
-        totals["psnr"] += (10 * torch.log10(1.0 / mse.clamp_min(1e-10))).sum().item()
+        totals["psnr"] += psnr_db(mse).sum().item()
         totals["ssim"] += structural_similarity_index_measure(x_hat, x, data_range=1.0, reduction="sum").item()
     count = max(len(images), 1)
     return {"images": len(images), **{k: v / count for k, v in totals.items()}}

@@ -18,6 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+MAX_TEMPERATURE = 2.0  # the spread of z may be scaled by 0 < T <= 2 (the app's slider, sample, evaluate)
+
+
+def valid_temperature(temperature: float) -> bool:
+    """Whether ``temperature`` may scale a sample's spread: 0 < T <= MAX_TEMPERATURE (T < 1: truncation)."""
+    return 0 < temperature <= MAX_TEMPERATURE
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save_file
 
