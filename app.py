@@ -13,7 +13,7 @@ import numpy as np
 
 from app_api import add_api_endpoints, user_errors
 from app_face import face_html, face_route, face_widget
-from app_map import MAP_LOADING_JS, hover_server, latent_map, loading, packed
+from app_map import MAP_LOADING_JS, hover_server, latent_map, map_handlers
 from app_outputs import MAX_AGE_S, write_output
 from app_share import share_handlers
 from explorer.errors import ExplorerInputError, RequestError
@@ -172,49 +172,8 @@ def evolution_range(name: str):
     return gr.Slider(minimum=min(epochs), maximum=max(epochs), value=max(epochs), step=1)
 
 
-# ── the map ─────────────────────────────────────────────────────────────────────────────────────────
-@user_errors
-def map_controls(name: str):
-    """A model picked: its maps and colourings, and the old map cleared at once (it shows another model)."""
-    maps, colourings = explorer.map_options(name)
-    return gr.Radio(choices=maps, value=maps[0]), gr.Dropdown(choices=colourings, value="cluster"), loading(name)
-
-
-@user_errors
-def show_map(name: str, map_name: str, colour_by: str):
-    maps, colourings = explorer.map_options(name)
-    map_name = map_name if map_name in maps else maps[0]
-    colour_by = colour_by if colour_by in colourings else "cluster"
-    return packed(explorer.map_data(name, map_name, colour_by))
-
-
-@user_errors
-def map_select(name: str, evt: gr.SelectData):
-    """A click loads that point's latent into the sliders; a box/lasso selection fills the gallery. Each names
-    the model whose map it was made on: one made on the previous model's map in the moment of a switch would
-    load another model's point."""
-    made_on = evt.value.get("model") if isinstance(evt.value, dict) else None
-    if made_on != name:
-        raise RequestError(f"that {'click' if made_on else 'selection'} was on the map of {made_on or 'another model'}; "
-                           f"wait for the map of {name}, then try again")
-    if evt.value.get("kind") == "selection":
-        indices = evt.index if isinstance(evt.index, list) else [evt.index]
-        faces = [(image_file(face, f"point-{name}"), label) for face, label in explorer.selection(name, indices)]
-        info = f"{len(indices):,} faces selected" + (f" (showing {len(faces)})" if len(faces) < len(indices) else "")
-        return [gr.skip(), gr.skip(), *[gr.skip()] * SLIDER_COUNT, faces, info]
-    latent, _, label = explorer.point(name, int(evt.index))
-    return [*new_base(name, latent), gr.skip(), f"Loaded into the sliders: {label}"]
-
-
-@user_errors
-def place_upload(name: str, base, map_name: str, colour_by: str):
-    """Mark the uploaded face on the map and list its nearest encoded neighbours."""
-    payload = show_map(name, map_name, colour_by)
-    placed = explorer.placement(name, base, payload["map"])
-    payload["highlight"] = {"x": placed["x"], "y": placed["y"]}
-    neighbours = [(image_file(face, f"point-{name}"), f"{label} · d={d:.2f}") for (face, label), d in
-                  zip(explorer.selection(name, placed["neighbours"]), placed["distances"])]
-    return payload, neighbours
+# The map's handlers: its controls, drawing, clicks and selections, and an upload's place on it.
+maps = map_handlers(lambda: explorer, new_base, image_file, SLIDER_COUNT)
 
 
 def cleared_views() -> list:
@@ -367,21 +326,21 @@ def build_demo() -> gr.Blocks:
                            **HEAVY)
         upload.upload(reconstruct, [model_name, upload],
                       [original, reconstruction, recon_info, base, face, *sliders], api_name="reconstruct"
-                      ).success(place_upload, [model_name, base, map_name, colour_by], [map_view, neighbours],
+                      ).success(maps.place_upload, [model_name, base, map_name, colour_by], [map_view, neighbours],
                                 api_name="place_upload")
-        model_name.change(map_controls, model_name, [map_name, colour_by, map_view], api_name=False).then(
-            show_map, [model_name, map_name, colour_by], map_view, api_name=False)
-        demo.load(map_controls, model_name, [map_name, colour_by, map_view], api_name=False).then(
-            show_map, [model_name, map_name, colour_by], map_view, api_name=False)
+        model_name.change(maps.controls, model_name, [map_name, colour_by, map_view], api_name=False).then(
+            maps.show, [model_name, map_name, colour_by], map_view, api_name=False)
+        demo.load(maps.controls, model_name, [map_name, colour_by, map_view], api_name=False).then(
+            maps.show, [model_name, map_name, colour_by], map_view, api_name=False)
         # A model, map or colouring the user picks: the old map goes at once, in the browser (a click on it would
         # be stale, and the server's answer may wait in the queue), then the new one comes. On `input`, not
         # `change`: Gradio runs a change's script only after the other change handlers have started (≈ 2.7 s
         # on a switch, measured), when the new map may already have been drawn.
         gr.on([model_name.input, map_name.input, colour_by.input], None, model_name, map_view, js=MAP_LOADING_JS,
               api_name=False)
-        gr.on([map_name.input, colour_by.input], show_map, [model_name, map_name, colour_by], map_view,
+        gr.on([map_name.input, colour_by.input], maps.show, [model_name, map_name, colour_by], map_view,
               api_name="map_data")
-        map_view.select(map_select, model_name, [base, face, *sliders, selected, map_info], api_name=False)
+        map_view.select(maps.select, model_name, [base, face, *sliders, selected, map_info], api_name=False)
         add_api_endpoints(lambda: explorer, SLIDER_COUNT)  # /face, /sliders, /map_point, /map_selection
         upload_a.upload(encode_upload, [model_name, upload_a], [start, end_a], api_name="encode_a")
         upload_b.upload(encode_upload, [model_name, upload_b], [end, end_b], api_name="encode_b")
@@ -400,11 +359,9 @@ def build_demo() -> gr.Blocks:
             sample_faces, [model_name, seed, count, temperature, prior_choice], [samples, shown_samples], api_name=False)
         demo.load(prior_options, model_name, prior_choice, api_name=False)
         samples.select(load_sample, [model_name, shown_samples], [base, face, *sliders, sample_info], api_name=False)
-        model_name.change(subject_words, model_name, [random_button, upload, upload_a, upload_b, neighbours],
-                          api_name=False)
-        demo.load(subject_words, model_name, [random_button, upload, upload_a, upload_b, neighbours], api_name=False)
-        model_name.change(evolution_range, model_name, epoch, api_name=False)
-        demo.load(evolution_range, model_name, epoch, api_name=False)
+        gr.on([demo.load, model_name.change], subject_words, model_name,
+              [random_button, upload, upload_a, upload_b, neighbours], api_name=False)
+        gr.on([demo.load, model_name.change], evolution_range, model_name, epoch, api_name=False)
         epoch.change(evolution_row, [model_name, epoch], evolution, api_name="evolution",
                      trigger_mode="always_last", show_progress="hidden", queue=False)
         link_button.click(share.share_link, [model_name, seed, temperature, base, *sliders], link, api_name="share_link")

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
 import gradio as gr
 import numpy as np
 import plotly
 
-from explorer.errors import ExplorerInputError, report_internal
+from app_api import user_errors
+from explorer.errors import ExplorerInputError, RequestError, report_internal
 from explorer.render import png_bytes
 from explorer.service import Explorer
 
@@ -222,3 +224,54 @@ def b64(array: np.ndarray) -> str:
 
 def data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def map_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str, np.ndarray], list],
+                 image_file: Callable[..., str], slider_count: int) -> SimpleNamespace:
+    """``controls``, ``show``, ``select`` and ``place_upload``: the map's event handlers. ``explorer_now`` gives
+    the app's explorer when called; ``new_base`` makes a latent the slider face; ``image_file`` hands out a face."""
+
+    @user_errors
+    def controls(name: str):
+        """A model picked: its maps and colourings, and the old map cleared at once (it shows another model)."""
+        maps, colourings = explorer_now().map_options(name)
+        return gr.Radio(choices=maps, value=maps[0]), gr.Dropdown(choices=colourings, value="cluster"), loading(name)
+
+    @user_errors
+    def show(name: str, map_name: str, colour_by: str):
+        explorer = explorer_now()
+        maps, colourings = explorer.map_options(name)
+        map_name = map_name if map_name in maps else maps[0]
+        colour_by = colour_by if colour_by in colourings else "cluster"
+        return packed(explorer.map_data(name, map_name, colour_by))
+
+    @user_errors
+    def select(name: str, evt: gr.SelectData):
+        """A click loads that point's latent into the sliders; a box/lasso selection fills the gallery. Each
+        names the model whose map it was made on: one made on the previous model's map in the moment of a
+        switch would load another model's point."""
+        explorer = explorer_now()
+        made_on = evt.value.get("model") if isinstance(evt.value, dict) else None
+        if made_on != name:
+            raise RequestError(f"that {'click' if made_on else 'selection'} was on the map of "
+                               f"{made_on or 'another model'}; wait for the map of {name}, then try again")
+        if evt.value.get("kind") == "selection":
+            indices = evt.index if isinstance(evt.index, list) else [evt.index]
+            faces = [(image_file(face, f"point-{name}"), label) for face, label in explorer.selection(name, indices)]
+            info = f"{len(indices):,} faces selected" + (f" (showing {len(faces)})" if len(faces) < len(indices) else "")
+            return [gr.skip(), gr.skip(), *[gr.skip()] * slider_count, faces, info]
+        latent, _, label = explorer.point(name, int(evt.index))
+        return [*new_base(name, latent), gr.skip(), f"Loaded into the sliders: {label}"]
+
+    @user_errors
+    def place_upload(name: str, base, map_name: str, colour_by: str):
+        """Mark the uploaded face on the map and list its nearest encoded neighbours."""
+        explorer = explorer_now()
+        payload = show(name, map_name, colour_by)
+        placed = explorer.placement(name, base, payload["map"])
+        payload["highlight"] = {"x": placed["x"], "y": placed["y"]}
+        neighbours = [(image_file(face, f"point-{name}"), f"{label} · d={d:.2f}") for (face, label), d in
+                      zip(explorer.selection(name, placed["neighbours"]), placed["distances"])]
+        return payload, neighbours
+
+    return SimpleNamespace(controls=controls, show=show, select=select, place_upload=place_upload)

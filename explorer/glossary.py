@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 
+PRIOR_LABELS = {"normal": "N(0, I)", "fitted": "fitted prior"}  # where z comes from, as the app says it
 # Each term as it appears in the app → what it means, in one line.
 TERMS = {
     "FID": "Fréchet Inception Distance between samples and real images: lower is closer to real (0 = identical)",

@@ -18,10 +18,12 @@ import numpy as np
 from PIL import Image
 
 from explorer.errors import CheckpointError, ImageInputError, RequestError
+from explorer.glossary import PRIOR_LABELS
 from explorer.latents import apply_directions, check_latent, interpolate
 from explorer.map_colours import UNTAGGED_LABEL, category_colours
-from explorer.model_labels import model_labels, read_catalog, read_welcome
 from explorer.model import ExplorerModel, SliderDirection, discover_models
+from explorer.model_labels import model_labels, read_catalog, read_welcome
+from explorer.model_summary import model_summary
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, DataPathError, LocalOriginals
 from explorer.render import labelled_grid
 from explorer.uploads import read_upload, read_upload_file
@@ -33,15 +35,8 @@ DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 ENV_VAR = "ANIME_EXPLORER_CHECKPOINTS"
 TOP_SLIDERS, ATTRIBUTE_SLIDERS = 8, 8
 # Where samples are drawn from, as the front ends name it.
-PRIOR_LABELS = {"normal": "N(0, I)", "fitted": "fitted prior"}
 
 
-# The end-of-training test figures a summary names, with their units (the rest are in the model card).
-TEST_FIGURES = {
-    "mse": ("MSE", "{:.4f}"), "psnr": ("PSNR", "{:.2f} dB"), "kl": ("KL", "{:.1f} nats"),
-    "neg_elbo_nats": ("−ELBO", "{:.1f} nats"), "d_real": ("D(real)", "{:.3f}"), "d_fake": ("D(fake)", "{:.3f}"),
-    "d_loss": ("D loss", "{:.3f}"), "g_loss": ("G loss", "{:.3f}"),
-}
 
 
 def _read_json(path: Path) -> dict:
@@ -259,40 +254,7 @@ class Explorer:
 
     def summary(self, name: str) -> str:
         """Markdown for the model page: what it is and its figures, each named with its unit."""
-        model = self.model(name)
-        metrics = model.metrics
-        kind = "DCGAN" if not model.is_vae else (
-            "VAE-GAN (a VAE whose decoder also learned against a discriminator)"
-            if model.train_config.get("adversarial_weight") else "VAE")
-        lines = [f"**{name}** · {kind} · latent {model.latent_dim} · "
-                 f"{model.image_size}×{model.image_size} · {metrics.get('epochs', '?')} epochs · "
-                 f"{len(model.atlas):,} encoded images"]
-        figures = metrics.get("test", {})
-        shown = [f"{label} {form.format(figures['test_' + key])}" for key, (label, form) in TEST_FIGURES.items()
-                 if isinstance(figures.get("test_" + key), (int, float))]
-        if model.train_config.get("recon_loss") == "gaussian":  # σ-VAE: its −ELBO goes below zero, say why
-            shown = [f"{s} (Gaussian decoder: a density over continuous pixels)" if s.startswith("−ELBO") else s
-                     for s in shown]
-        if shown:
-            lines.append(("Test split: " if model.is_vae else "Test split, training diagnostics: ") + " · ".join(shown))
-        evaluation = metrics.get("evaluation")
-        if evaluation:
-            g, r = evaluation["generation"], evaluation["reconstruction"]
-            fitted = evaluation.get("generation_fitted_prior")
-            from_prior = (f" · from the fitted prior: FID {fitted['fid']:.1f}, precision {fitted['precision']:.3f}, "
-                          f"recall {fitted['recall']:.3f}" if fitted else "")
-            lines.append(f"Evaluation: FID {g['fid']:.1f} · KID×10³ {1e3 * g['kid']['mean']:.1f} · precision "
-                         f"{g['precision']:.3f} · recall {g['recall']:.3f} ({g['samples']:,} samples vs "
-                         f"{g['reference']['images']:,} {g['reference']['split']} images){from_prior} · "
-                         f"reconstruction PSNR {r['psnr']:.2f} dB · SSIM {r['ssim']:.3f}"
-                         + (f" · rFID {r['realism']['fid']:.1f}" if r.get("realism") else "") + " · Inception Score: not "
-                         f"available (the offline FID network has no classifier head; see Results)")
-            sweep = evaluation.get("temperature_sweep") or []
-            if sweep:  # what the temperature slider trades: precision against recall
-                lines.append("Sampling temperature: " + " · ".join(
-                    f"T {g['temperature']:g}: FID {g['fid']:.1f}, precision {g['precision']:.3f}, recall "
-                    f"{g['recall']:.3f}" for g in sweep) + f" ({PRIOR_LABELS['fitted' if fitted else 'normal']})")
-        return "\n\n".join(lines)
+        return model_summary(name, self.model(name))
 
     def results(self) -> str:
         """Markdown table of every evaluated model beside seed 002's published figures, and what it means."""

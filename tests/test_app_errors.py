@@ -58,6 +58,6 @@ def test_a_map_click_made_on_another_models_map_is_refused(matrix_app):
     app, _ = matrix_app
     click = gr.SelectData(None, {"index": 3, "value": {"kind": "point", "model": "vae-fashion28"}})
     with pytest.raises(gr.Error, match="that click was on the map of vae-fashion28; wait for the map of tiny-vae"):
-        app.map_select("tiny-vae", click)
+        app.maps.select("tiny-vae", click)
     here = gr.SelectData(None, {"index": 3, "value": {"kind": "point", "model": "tiny-vae"}})
-    assert "Loaded into the sliders" in app.map_select("tiny-vae", here)[-1]
+    assert "Loaded into the sliders" in app.maps.select("tiny-vae", here)[-1]
