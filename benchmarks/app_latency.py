@@ -89,7 +89,7 @@ def cold_start(checkpoints: Path) -> tuple[float, float, subprocess.Popen, str]:
 
 def http_side(url: str, explorer, name: str, count: int, drags: int) -> list[float]:
     """What the page's script does on each drag: GET face.png with the base and the slider values."""
-    from app_face import face_src
+    from webui.gradio_app.face import face_src
 
     base, rng, samples = explorer.random_base(name, 42), np.random.default_rng(1), []
     for _ in range(drags):

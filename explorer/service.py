@@ -1,8 +1,9 @@
-"""Every user operation of the explorer as one plain method, returning display-ready values.
+"""Every user operation of the explorer as one plain method, returning data: images, latents and figures.
 
-Both front ends (Gradio ``app.py`` and ``explorer/streamlit_app.py``) call these and nothing else, so each
-behaviour is written and tested once. Images are uint8 numpy arrays (H, W, C); every error a user can cause
-is an ``ExplorerInputError`` with a one-line message (anything else is a bug).
+Both front ends (``webui.gradio_app`` and ``webui/streamlit_app.py``) call these and nothing else, so each
+behaviour is written and tested once; how a figure is worded is theirs (``webui.wording``). Images are uint8
+numpy arrays (H, W, C); every error a user can cause is an ``ExplorerInputError`` with a one-line message
+(anything else is a bug).
 """
 
 from __future__ import annotations
@@ -23,20 +24,16 @@ from explorer.latents import apply_directions, check_latent, interpolate
 from explorer.map_colours import UNTAGGED_LABEL, category_colours
 from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.model_labels import model_labels, read_catalog, read_welcome
-from explorer.model_summary import model_summary
+from explorer.model_summary import ModelSummary, model_summary
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, DataPathError, LocalOriginals
 from explorer.render import labelled_grid
 from explorer.uploads import read_upload, read_upload_file
-from trainer.lineage import superseded
-from trainer.metrics.report import SEED_002, results_rows, results_table
 from trainer.models.latent_prior import valid_temperature
+from trainer.models.records import evaluated, results_rows
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "checkpoints"
 ENV_VAR = "ANIME_EXPLORER_CHECKPOINTS"
 TOP_SLIDERS, ATTRIBUTE_SLIDERS = 8, 8
-# Where samples are drawn from, as the front ends name it.
-
-
 
 
 def _read_json(path: Path) -> dict:
@@ -252,43 +249,14 @@ class Explorer:
         pitch = (strip.shape[0] - 2) // len(epochs)
         return strip[row * pitch : row * pitch + pitch + 2]
 
-    def summary(self, name: str) -> str:
-        """Markdown for the model page: what it is and its figures, each named with its unit."""
+    def summary(self, name: str) -> ModelSummary:
+        """What the model is and its figures, as numbers (each front end words them)."""
         return model_summary(name, self.model(name))
 
-    def results(self) -> str:
-        """Markdown table of every evaluated model beside seed 002's published figures, and what it means."""
-        models = self.evaluated()  # read once for the table and its note
-        return f"{results_table(models)}\n\n{self.results_note(models)}"
-
-    def results_records(self, models: dict[str, dict] | None = None) -> list[dict]:
-        """The same table as records, figures as numbers (None where not measured) so that columns sort by
-        value; IS as text, as ours is not available. ``models`` as for ``results_note``."""
-        records = [{"model": r["model"], "FID": r["fid"], "KID ×10³": 1e3 * r["kid"], "precision": r["precision"],
-                    "recall": r["recall"], "test PSNR (dB)": r["psnr"], "test SSIM": r["ssim"], "rFID": r["rfid"],
-                    "IS": "n/a", "samples vs real": f"{r['samples']:,} vs {r['reference']}", "data": r["data"]}
-                   for r in results_rows(self.evaluated() if models is None else models)]
-        empty = dict.fromkeys(("KID ×10³", "precision", "recall", "test PSNR (dB)", "test SSIM", "rFID"))
-        return records + [{"model": f"seed 002 {kind.upper()} (reference)", "FID": v["fid"], **empty, "IS": f"{v['is']}",
-                           "samples vs real": "unknown", "data": "anime faces"} for kind, v in SEED_002.items()]
-
-    def results_note(self, models: dict[str, dict] | None = None) -> str:
-        """What the table's figures are; ``models`` (name → metrics.json) where the caller has read them."""
-        unmeasured = any(row["rfid"] is None for row in results_rows(self.evaluated() if models is None else models))
-        return ("FID/KID/precision/recall: Inception-v3 pool3 features of generated samples against "
-                "real training images (counts under samples vs real). Seed 002 did not state its sample counts or "
-                "reference set, so its figures are a guide, not a like-for-like comparison. rFID: the same FID for test "
-                "images passed through the model's encoder and decoder (the DCGAN's inversion encoder), the "
-                "decoder measured apart from the latent sampled"
-                + ("; — where a model was evaluated before it was added" if unmeasured else "")
-                + ". Inception Score: "
-                "not available offline (the FID network has no classifier head).")
-
-    def evaluated(self) -> dict[str, dict]:
-        """name → metrics.json of every model folder that has one, and the figures of the superseded steps
-        of their lineages (marked ``"shipped": False``), which the results keep as history."""
-        models = {p.name: _read_json(p / "metrics.json") for p in discover_models(self.root)}
-        return {**superseded(self.root), **{name: metrics for name, metrics in models.items() if metrics}}
+    def results(self) -> list[dict]:
+        """One row per evaluation of every model here (and of the superseded steps of their lineages, marked
+        not shipped), figures as numbers; the front ends add seed 002's published figures."""
+        return results_rows(evaluated(self.root))
 
     # ── the map ──────────────────────────────────────────────────────────────────────────────────────
     def map_options(self, name: str) -> tuple[list[str], list[str]]:

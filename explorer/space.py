@@ -31,7 +31,7 @@ from explorer.model_labels import CATALOG_NAME, read_catalog, read_welcome
 
 REPO = Path(__file__).resolve().parents[1]
 LFS_LIMIT = 10 * 2**20  # the Hub refuses a plain-git file over 10 MB
-ENTRY = {"gradio": "app.py", "streamlit": "explorer/streamlit_app.py"}
+ENTRY = {"gradio": "app.py", "streamlit": "webui/streamlit_app.py"}
 STREAMLIT_PORT = 8501
 # Installed with Gradio on a Gradio Space (its sdk_version), so not named again in requirements.txt.
 SDK_PROVIDED = {"gradio": {"gradio", "gradio-client"}, "streamlit": set()}
@@ -154,7 +154,9 @@ def dockerfile() -> str:
         "FROM python:3.11-slim",
         "RUN useradd -m -u 1000 user",
         "USER user",
-        "ENV HOME=/home/user PATH=/home/user/.local/bin:$PATH HF_HUB_OFFLINE=1 "
+        # PYTHONPATH: `streamlit run` puts only the script's folder (webui/) on the path; the app's packages
+        # (explorer, webui, trainer) sit at the folder's top.
+        "ENV HOME=/home/user PATH=/home/user/.local/bin:$PATH PYTHONPATH=/home/user/app HF_HUB_OFFLINE=1 "
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS=false",
         "WORKDIR /home/user/app",
         "COPY --chown=user requirements.txt .",

@@ -1,10 +1,9 @@
 """A tiny trained, exported and embedded model folder, and the Gradio app served on it."""
 
 import contextlib
-import importlib
 import socket
-import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 from trainer.cli import main
 
@@ -40,28 +39,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def launch_app(models: Path, monkeypatch):
-    """Import app.py against ``models`` and serve it on a free port; returns (module, url)."""
-    monkeypatch.setenv("ANIME_EXPLORER_CHECKPOINTS", str(models))
-    monkeypatch.setenv("ANIME_EXPLORER_DATA", "synthetic")  # the "local data" the tiny model was embedded from
-    sys.modules.pop("app", None)
-    app = importlib.import_module("app")
+def launch_app(models: Path) -> tuple[SimpleNamespace, str]:
+    """The Gradio app built over ``models`` and served on a free port: (app, url), where ``app`` holds the
+    server's own ``explorer``, its ``demo`` and handlers over the same explorer (``core``, ``maps``)."""
+    from explorer.service import Explorer
+    from webui.gradio_app import build_demo, launch
+    from webui.gradio_app.blocks import SLIDER_COUNT
+    from webui.gradio_app.handlers import app_handlers
+    from webui.gradio_app.latent_map import map_handlers
+
+    explorer = Explorer(models, data=["synthetic"])  # the "local data" the tiny model was embedded from
+    demo = build_demo(explorer)
     port = free_port()
-    app.launch(app.demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    return app, f"http://127.0.0.1:{port}/"
+    launch(demo, explorer, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    core = app_handlers(explorer, SLIDER_COUNT)
+    return SimpleNamespace(explorer=explorer, demo=demo, core=core, maps=map_handlers(explorer, core)), \
+        f"http://127.0.0.1:{port}/"
 
 
 @contextlib.contextmanager
 def served(models: Path):
-    """app.py served over ``models`` for as long as the block runs: (module, url)."""
-    import pytest
-
-    with pytest.MonkeyPatch.context() as patch:
-        app, url = launch_app(models, patch)
-        try:
-            yield app, url
-        finally:
-            app.demo.close()
+    """The Gradio app served over ``models`` for as long as the block runs: (app, url) as ``launch_app``."""
+    app, url = launch_app(models)
+    try:
+        yield app, url
+    finally:
+        app.demo.close()
 
 
 @contextlib.contextmanager

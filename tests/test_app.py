@@ -13,7 +13,6 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from explorer.service import Explorer
 
 SLIDERS = 16
 
@@ -220,22 +219,22 @@ def test_samples_and_training_evolution(served):
 
 
 def test_the_draw_from_choice_follows_the_model(served, tmp_path):
+    from app_fixtures import served as serving
+
     app, client, _ = served
-    offered = app.prior_options("tiny-vae")
+    offered = app.core.prior_options("tiny-vae")
     assert [value for _, value in offered.choices] == ["normal", "fitted"] and offered.value == "fitted"
     # A model folder without a fitted prior offers N(0, I) alone, and refuses "fitted" with a message.
     without = tmp_path / "without"
     shutil.copytree(app.explorer.root / "tiny-vae", without / "tiny-vae")
     (without / "tiny-vae" / "latent_prior.safetensors").unlink()
-    original, app.explorer = app.explorer, Explorer(without, data=[])
-    try:
-        offered = app.prior_options("tiny-vae")
+    with serving(without) as (other, url):
+        offered = other.core.prior_options("tiny-vae")
         assert [value for _, value in offered.choices] == ["normal"] and offered.value == "normal"
+        client = Client(url, verbose=False)
         assert client.predict("tiny-vae", 3, 2, 1.0, api_name="/samples")[1]["caption"] == "seed 3 · sample 2"
         with pytest.raises(Exception, match="no fitted latent prior"):
             client.predict("tiny-vae", 3, 4, 1.0, "fitted", api_name="/samples")
-    finally:
-        app.explorer = original
 
 
 def test_latent_export_and_import(served, tmp_path):

@@ -3,7 +3,7 @@
 import os
 import time
 
-from app_outputs import MAX_AGE_S, prune, write_output
+from webui.gradio_app.outputs import MAX_AGE_S, prune, write_output
 
 
 def age(path, seconds: float) -> None:

@@ -107,7 +107,7 @@ def test_every_operation_on_every_model(matrix_app, real_looking_face, tmp_path,
 
     # The map: every encoded face is a point; the upload lands on it with its nearest neighbours.
     maps = sorted(model.atlas.maps)
-    from app_map import unpacked
+    from webui.gradio_app.latent_map import unpacked
 
     payload = unpacked(client.predict(name, maps[0], "cluster", api_name="/map_data"))  # sent as typed arrays
     assert payload["model"] == name and payload["count"] == len(model.atlas) == len(payload["x"]) > 10

@@ -21,7 +21,7 @@ from app_fixtures import SHIPPED, TINY  # noqa: E402
 from explorer.service import ENV_VAR, Explorer  # noqa: E402
 from trainer.data.synthetic import synthetic_faces  # noqa: E402
 
-SCRIPT = str(Path(__file__).resolve().parents[1] / "explorer" / "streamlit_app.py")
+SCRIPT = str(Path(__file__).resolve().parents[1] / "webui" / "streamlit_app.py")
 UPSCALE = 4  # the slider face and the reconstruction are shown 4× larger
 
 

@@ -14,6 +14,7 @@ from explorer.share import check_offsets, latent_from_token, latent_to_token, of
 from explorer.uploads import read_upload
 from trainer.cli import main
 from trainer.data import load_image_data
+from webui.wording import summary_markdown
 
 DATA = "synthetic:600"
 
@@ -258,16 +259,18 @@ def test_the_summary_explains_a_sigma_vae_s_negative_elbo_and_names_a_vae_gan(ex
 
     folder = tmp_path / "models" / "sigma"
     shutil.copytree(explorer_model.directory, folder)
-    assert "continuous pixels" not in Explorer(folder.parent).summary("sigma")  # BCE: a discrete likelihood
+    # BCE: a discrete likelihood
+    assert "continuous pixels" not in summary_markdown(Explorer(folder.parent).summary("sigma"))
     meta = json.loads((folder / "config.json").read_text())
     meta["training"]["train_config"]["recon_loss"] = "gaussian"
     (folder / "config.json").write_text(json.dumps(meta))
     metrics = json.loads((folder / "metrics.json").read_text())
     metrics["test"]["test_neg_elbo_nats"] = -10621.0  # as the shipped σ-VAE measures it
     (folder / "metrics.json").write_text(json.dumps(metrics))
-    text = Explorer(folder.parent).summary("sigma")
+    text = summary_markdown(Explorer(folder.parent).summary("sigma"))
     assert "−ELBO -10621.0 nats (Gaussian decoder: a density over continuous pixels)" in text
     assert "· VAE ·" in text and "VAE-GAN" not in text
     meta["training"]["train_config"]["adversarial_weight"] = 0.5  # fine-tuned with --adversarial-weight
     (folder / "config.json").write_text(json.dumps(meta))
-    assert "· VAE-GAN (a VAE whose decoder also learned against a discriminator) ·" in Explorer(folder.parent).summary("sigma")
+    text = summary_markdown(Explorer(folder.parent).summary("sigma"))
+    assert "· VAE-GAN (a VAE whose decoder also learned against a discriminator) ·" in text

@@ -7,6 +7,7 @@ from PIL import Image
 from explorer.errors import LatentInputError
 from explorer.render import gif_bytes, grid, png_bytes
 from explorer.share import PageState, latent_from_json, latent_to_json
+from webui.wording import results_markdown, summary_markdown
 
 
 def test_png_grid_and_gif():
@@ -49,9 +50,11 @@ def test_the_results_table_and_summary_carry_the_evaluation(tiny_models):
     explorer = Explorer(tiny_models)
     evaluation = json.loads((tiny_models / "tiny-vae" / "metrics.json").read_text())["evaluation"]
     fid = evaluation["generation"]["fid"]
-    assert f"| `tiny-vae` | {fid:.1f} |" in explorer.results()
-    assert "seed 002 DCGAN (reference) | 45.3" in explorer.results()
-    summary = explorer.summary("tiny-vae")
+    # The core gives the figures as numbers; the words are the front ends' (webui.wording).
+    assert explorer.summary("tiny-vae").generation.fid == fid and explorer.results()[0]["fid"] == fid
+    assert f"| `tiny-vae` | {fid:.1f} |" in results_markdown(explorer.results())
+    assert "seed 002 DCGAN (reference) | 45.3" in results_markdown(explorer.results())
+    summary = summary_markdown(explorer.summary("tiny-vae"))
     assert f"FID {fid:.1f}" in summary and "Inception Score: not available" in summary
     rfid = evaluation["reconstruction"]["realism"]["fid"]
     assert f"rFID {rfid:.1f}" in summary  # named apart from the samples' FID
@@ -66,11 +69,11 @@ def test_the_results_note_explains_a_missing_rfid_only_when_one_is_missing(tiny_
     from explorer.service import Explorer
 
     clause = "— where a model was evaluated before it was added"
-    assert clause not in Explorer(tiny_models).results()  # the fixture's evaluation measures rFID
+    assert clause not in results_markdown(Explorer(tiny_models).results())  # the fixture's evaluation measures rFID
     shutil.copytree(tiny_models / "tiny-vae", tmp_path / "tiny-vae")
     path = tmp_path / "tiny-vae" / "metrics.json"
     metrics = json.loads(path.read_text())
     del metrics["evaluation"]["reconstruction"]["realism"]  # as an evaluation from before rFID existed
     path.write_text(json.dumps(metrics))
-    results = Explorer(tmp_path).results()
+    results = results_markdown(Explorer(tmp_path).results())
     assert "| — | n/a |" in results and clause in results

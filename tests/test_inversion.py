@@ -11,6 +11,7 @@ from trainer.cli import main
 from trainer.data import load_image_data
 from trainer.models import DCGAN, INVERSION_DIR, DCGANConfig, InversionEncoder
 from trainer.models.atlas import AtlasError, load_atlas
+from webui.wording import summary_markdown
 
 DATA = "synthetic:400"
 
@@ -124,11 +125,12 @@ def test_every_explorer_operation_works_on_a_dcgan(inverted, tmp_path):
     assert payload["count"] == len(explorer.model("gan").atlas)
     latent, face, label = explorer.point("gan", 0)
     assert latent.shape == (8,) and face.shape == (16, 16, 3) and label
-    assert "DCGAN" in explorer.summary("gan")
+    assert "DCGAN" in summary_markdown(explorer.summary("gan"))
     assert main(["evaluate", "--checkpoint", str(copy), "--data", DATA, "--num-samples", "12", "--no-cache"]) == 0
     evaluation = json.loads((copy / "metrics.json").read_text())["evaluation"]
     assert evaluation["reconstruction"]["encoder"].startswith("inversion encoder")
-    assert f"FID {evaluation['generation']['fid']:.1f}" in Explorer(tmp_path / "models", data=[]).summary("gan")
+    summary = summary_markdown(Explorer(tmp_path / "models", data=[]).summary("gan"))
+    assert f"FID {evaluation['generation']['fid']:.1f}" in summary
 
 
 def test_inverting_a_shipped_folder_documents_the_encoder_in_its_card(inverted, tmp_path):

@@ -13,6 +13,7 @@ from explorer.service import Explorer
 from trainer.cli import main
 from trainer.embed.prior import fit_latent_prior
 from trainer.models.latent_prior import PRIOR_NAME, LatentPrior, LatentPriorError, load_latent_prior
+from webui.wording import results_markdown, summary_markdown
 
 
 def two_clusters(count: int, seed: int) -> np.ndarray:
@@ -149,11 +150,11 @@ def test_evaluate_measures_the_fitted_prior_samples_too(tiny_models):
     card = (tiny_models / "tiny-vae" / "MODEL_CARD.md").read_text()
     assert f"| FID, fitted prior | {fitted['fid']:.2f} |" in card
     explorer = Explorer(tiny_models, data=[])
-    assert f"| `tiny-vae (fitted prior)` | {fitted['fid']:.1f} |" in explorer.results()
-    assert f"from the fitted prior: FID {fitted['fid']:.1f}" in explorer.summary("tiny-vae")
+    assert f"| `tiny-vae (fitted prior)` | {fitted['fid']:.1f} |" in results_markdown(explorer.results())
+    assert f"from the fitted prior: FID {fitted['fid']:.1f}" in summary_markdown(explorer.summary("tiny-vae"))
     [cool] = evaluation["temperature_sweep"]  # --temperatures 0.7: drawn from the fitted prior, its spread scaled
     assert cool["sampling"].startswith("z ~ fitted latent prior") and "temperature 0.7" in cool["sampling"]
     assert cool["fid"] != fitted["fid"] and cool["samples"] == fitted["samples"]
     assert f"| FID / precision / recall at temperature 0.7 (fitted prior) | {cool['fid']:.2f} /" in card
     assert (f"Sampling temperature: T 0.7: FID {cool['fid']:.1f}, precision {cool['precision']:.3f}, recall "
-            f"{cool['recall']:.3f} (fitted prior)") in explorer.summary("tiny-vae")
+            f"{cool['recall']:.3f} (fitted prior)") in summary_markdown(explorer.summary("tiny-vae"))

@@ -17,6 +17,7 @@ from trainer.metrics.feature_cache import cached_features
 from trainer.metrics.generation import frechet_distance, kernel_distance, precision_recall_density_coverage
 from trainer.metrics.inception import FEATURE_DIM, InceptionFeatures
 from trainer.metrics.report import evaluation_section, replace_card_section, results_table
+from trainer.models.records import results_rows
 
 COUNT = 64
 
@@ -175,7 +176,7 @@ def test_evaluate_cli_end_to_end(tmp_path):
     again = json.loads((tmp_path / "m" / "metrics.json").read_text())["evaluation"]["generation"]
     assert again["reference"]["features_cached"] and again["fid"] == pytest.approx(generation["fid"])
     assert (tmp_path / "m" / "MODEL_CARD.md").read_text().count("## Evaluation") == 1
-    table = results_table({"m": json.loads((tmp_path / "m" / "metrics.json").read_text())})
+    table = results_table(results_rows({"m": json.loads((tmp_path / "m" / "metrics.json").read_text())}))
     assert f"| `m` | {generation['fid']:.1f} |" in table and "seed 002 DCGAN" in table
     assert f"| {reconstruction['ssim']:.3f} | {realism['fid']:.1f} | n/a |" in table
 

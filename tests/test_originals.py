@@ -1,8 +1,6 @@
 """Originals beside decodings: the app given a local copy of the data finds each map point's own image."""
 
-import importlib
 import shutil
-import sys
 
 import numpy as np
 import pytest
@@ -58,11 +56,8 @@ def test_hover_shows_the_original_beside_the_decoding(tiny_models, face_zip, tmp
     with pytest.raises(RequestError, match="not on this map"):
         with_data.original("tiny-vae", 10_000)
 
-    monkeypatch.setenv("ANIME_EXPLORER_CHECKPOINTS", str(root))
-    sys.modules.pop("app", None)
-    app = importlib.import_module("app")  # the hover handler the browser calls
-    monkeypatch.setattr(app, "explorer", with_data)
-    hovered = app.point_face({"model": "tiny-vae", "index": 3})
+    from webui.gradio_app.latent_map import hover_server  # the hover handler the browser calls
+
+    hovered = hover_server(with_data)({"model": "tiny-vae", "index": 3})
     assert hovered["image"].startswith("data:image/png") and hovered["original"].startswith("data:image/png")
-    monkeypatch.setattr(app, "explorer", without)
-    assert app.point_face({"model": "tiny-vae", "index": 3})["original"] == ""
+    assert hover_server(without)({"model": "tiny-vae", "index": 3})["original"] == ""

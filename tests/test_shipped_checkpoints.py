@@ -36,7 +36,8 @@ def test_the_catalog_names_every_shipped_model_and_opens_on_the_best_vae():
 
 
 def test_the_best_vaes_card_carries_its_lineage():
-    from trainer.lineage import lineage_section, read_lineage, superseded
+    from trainer.lineage import lineage_section
+    from trainer.models.records import read_lineage, superseded
 
     lineage = read_lineage(CHECKPOINTS / "vae-anime64-best")
     assert lineage_section(lineage) in (CHECKPOINTS / "vae-anime64-best" / "MODEL_CARD.md").read_text()

@@ -56,8 +56,9 @@ def requirement_names(folder: Path) -> set[str]:
 
 def test_the_folder_holds_only_what_the_space_runs(gradio_space):
     names = {p.relative_to(gradio_space).parts[0] for p in gradio_space.rglob("*")}
-    assert names == {".gitattributes", "README.md", "LICENSE.md", "requirements.txt", "app.py", "app_api.py",
-                     "app_face.py", "app_map.py", "app_outputs.py", "app_share.py", "explorer", "trainer", "checkpoints"}
+    assert names == {".gitattributes", "README.md", "LICENSE.md", "requirements.txt", "app.py", "webui", "explorer",
+                     "trainer", "checkpoints"}
+    assert not (gradio_space / "webui" / "streamlit_app.py").exists()  # the Gradio Space runs no Streamlit
     assert not list(gradio_space.rglob("__pycache__")) and not list(gradio_space.rglob("test_*"))
     assert not (gradio_space / "trainer" / "train_vae.py").exists()  # the trainer's training code is not imported
     shipped = sorted(p.parent.name for p in (gradio_space / "checkpoints").glob("*/config.json"))
@@ -141,7 +142,7 @@ def test_the_space_boots_from_its_own_folder_and_serves_every_model(gradio_space
         log = process.communicate(timeout=60)[0]
     record = json.loads(modules.read_text())
     imported = record["modules"]
-    ours = {n: f for n, f in imported.items() if n.split(".")[0] in ("app", "explorer", "trainer") or n.startswith("app_")}
+    ours = {n: f for n, f in imported.items() if n.split(".")[0] in ("app", "explorer", "trainer", "webui")}
     assert ours and all(f is None or Path(f).resolve().is_relative_to(gradio_space.resolve()) for f in ours.values()), \
         [f for f in ours.values() if f and not Path(f).resolve().is_relative_to(gradio_space.resolve())]
     assert_every_import_is_required(record, gradio_space, sdk="gradio")
@@ -196,7 +197,7 @@ def test_the_streamlit_space_installs_and_starts_with_its_dockerfile_lines(strea
                          capture_output=True, text=True, timeout=300)
     assert pip.returncode == 0, pip.stderr[-2000:]
     command = json.loads(next(l for l in dockerfile.splitlines() if l.startswith("CMD ")).removeprefix("CMD "))
-    assert command[:3] == ["streamlit", "run", "explorer/streamlit_app.py"] and "0.0.0.0" in command
+    assert command[:3] == ["streamlit", "run", "webui/streamlit_app.py"] and "0.0.0.0" in command
     port = free_port()
     command[command.index("--server.port") + 1] = str(port)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANIME_EXPLORER", "PYTHON"))}
@@ -218,7 +219,7 @@ def test_the_streamlit_space_installs_and_starts_with_its_dockerfile_lines(strea
         server.communicate(timeout=30)
     # The script itself, run from the folder with the repository out of reach: every page, no error.
     modules = tmp_path / "modules.json"
-    run = subprocess.run([sys.executable, "-E", "-s", str(BOOT), str(modules), "apptest", "explorer/streamlit_app.py"],
+    run = subprocess.run([sys.executable, "-E", "-s", str(BOOT), str(modules), "apptest", "webui/streamlit_app.py"],
                          cwd=streamlit_space, env={**env, **OFFLINE}, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     record = json.loads(modules.read_text())

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from explorer.selection import indices_from_selection  # noqa: E402
 from explorer.service import ENV_VAR  # noqa: E402
 
-SCRIPT = str(Path(__file__).resolve().parents[1] / "explorer" / "streamlit_app.py")
+SCRIPT = str(Path(__file__).resolve().parents[1] / "webui" / "streamlit_app.py")
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def served(checkpoints: Path):
     port = free_port()
     env = {**os.environ, "ANIME_EXPLORER_CHECKPOINTS": str(checkpoints)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "explorer/streamlit_app.py", "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", "webui/streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
@@ -141,8 +141,9 @@ def test_the_results_table_shows_every_row_without_scrolling_inside_it(tiny_mode
     for i in range(12):
         shutil.copytree(tiny_models / "tiny-vae", tmp_path / f"tiny-vae-{i:02d}")
     from explorer.service import Explorer
+    from webui.wording import results_records
 
-    rows = len(Explorer(tmp_path).results_records())
+    rows = len(results_records(Explorer(tmp_path).results()))
     assert rows > 14
     with served(tmp_path) as url, opened(url) as page:
         page.get_by_role("tab", name="Models").click()

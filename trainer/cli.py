@@ -266,15 +266,12 @@ def run_sample(args: argparse.Namespace) -> None:
 
 
 def results_table_of(folder: Path) -> str:
-    import json
-
-    from trainer.lineage import superseded
     from trainer.metrics.report import results_table
+    from trainer.models.records import evaluated, results_rows
 
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder of checkpoints")
-    models = {p.parent.name: json.loads(p.read_text()) for p in sorted(folder.glob("*/metrics.json"))}
-    return results_table({**superseded(folder), **models})
+    return results_table(results_rows(evaluated(folder)))
 
 
 class _Format(logging.Formatter):

@@ -2,31 +2,10 @@
 
 ``lineage.json`` in a model folder lists each step (what changed, the command that trains it, its test and
 evaluation figures, and the name it ships under, if any). The model card shows it as a table; the results
-table keeps the steps that are not shipped as history rows.
+table keeps the steps that are not shipped as history rows (read back by ``trainer.models.records``).
 """
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
-
-LINEAGE_NAME = "lineage.json"
-
-
-def read_lineage(folder: Path) -> dict | None:
-    path = Path(folder) / LINEAGE_NAME
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def superseded(root: Path) -> dict[str, dict]:
-    """name → metrics.json-like record ({"evaluation", "shipped": False}) of every step of every lineage
-    under ``root`` that no folder ships any more."""
-    found = {}
-    for path in sorted(Path(root).glob(f"*/{LINEAGE_NAME}")):
-        for step in json.loads(path.read_text())["steps"]:
-            if not step.get("shipped_as") and step.get("evaluation"):
-                found[step["name"]] = {"evaluation": step["evaluation"], "shipped": False}
-    return found
 
 
 def _fid(evaluation: dict, key: str) -> str:

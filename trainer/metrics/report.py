@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from trainer.models.records import SEED_002
+
 SECTION_TITLE = "## Evaluation"
-# Seed 002's reported figures; its sample counts and reference set are not stated.
-SEED_002 = {"dcgan": {"fid": 45.3, "is": 7.2}, "vae": {"fid": 65.7, "is": 5.8}}
 
 
 def _f(value, digits: int = 4) -> str:
@@ -108,33 +108,9 @@ def inversion_section(inversion: dict, name: str, data_args: str) -> str:
         "```", ""])
 
 
-def results_rows(models: dict[str, dict]) -> list[dict]:
-    """``models``: name → metrics.json. One row per model with an evaluation, and one more for a VAE's
-    samples from its fitted latent prior; the superseded steps of a lineage (``"shipped": False``) come after
-    the shipped models, in the order given (the lineage's), marked as not shipped."""
-    rows = []
-    shipped = sorted(item for item in models.items() if item[1].get("shipped", True))
-    for name, metrics in shipped + [item for item in models.items() if not item[1].get("shipped", True)]:
-        evaluation = metrics.get("evaluation")
-        if not evaluation:
-            continue
-        history = "" if metrics.get("shipped", True) else "not shipped"
-        for key, note in (("generation", history), ("generation_fitted_prior", ", ".join(filter(None, ["fitted prior", history])))):
-            if key in evaluation:
-                rows.append(_result_row(f"{name} ({note})" if note else name, evaluation[key], evaluation))
-    return rows
-
-
-def _result_row(name: str, g: dict, evaluation: dict) -> dict:
-    return {"model": name, "fid": g["fid"], "kid": g["kid"]["mean"], "precision": g["precision"],
-            "recall": g["recall"], "psnr": evaluation["reconstruction"]["psnr"],
-            "ssim": evaluation["reconstruction"]["ssim"], "samples": g["samples"],
-            "rfid": (evaluation["reconstruction"].get("realism") or {}).get("fid"),
-            "reference": f"{g['reference']['images']:,} {g['reference']['split']}",
-            "data": " + ".join(s["name"] for s in evaluation.get("data", {}).get("sources", [])) or "?"}
-
-
-def results_table(models: dict[str, dict]) -> str:
+def results_table(rows: list[dict]) -> str:
+    """The results table in Markdown (the README's and the app's): ``rows`` from
+    ``trainer.models.records.results_rows``, then seed 002's published figures."""
     # Figures compare only within one data set: the column says which real images each model is measured on.
     header = ["| model | FID ↓ | KID ×10³ ↓ | precision ↑ | recall ↑ | test PSNR ↑ | test SSIM ↑ | rFID ↓ | IS "
               "| samples vs real | data |",
@@ -142,7 +118,7 @@ def results_table(models: dict[str, dict]) -> str:
     rows = [f"| `{r['model']}` | {r['fid']:.1f} | {1e3 * r['kid']:.1f} | {r['precision']:.3f} | {r['recall']:.3f} "
             f"| {r['psnr']:.2f} dB | {r['ssim']:.3f} | {'—' if r['rfid'] is None else format(r['rfid'], '.1f')} | n/a "
             f"| {r['samples']:,} vs {r['reference']} | {r['data']} |"
-            for r in results_rows(models)]
+            for r in rows]
     seed = [f"| seed 002 {kind.upper()} (reference) | {v['fid']} | — | — | — | — | — | — | {v['is']} | unknown "
             "| anime faces |" for kind, v in SEED_002.items()]
     return "\n".join(header + rows + seed)

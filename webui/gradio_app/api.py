@@ -8,11 +8,9 @@ into a one-line message for every handler of the app.
 from __future__ import annotations
 
 import functools
-from typing import Callable
-
 import gradio as gr
 
-from app_outputs import write_output
+from webui.gradio_app.outputs import write_output
 from explorer.errors import ExplorerInputError, report_internal
 from explorer.latents import check_latent
 from explorer.render import png_bytes
@@ -38,14 +36,12 @@ def user_errors(handler):
     return wrapped
 
 
-def add_api_endpoints(explorer_now: Callable[[], Explorer], slider_count: int) -> None:
-    """Register /face, /sliders, /map_point and /map_selection in the Blocks being built. ``explorer_now``
-    gives the app's explorer when called (``python app.py --checkpoints DIR`` replaces the default one)."""
+def add_api_endpoints(explorer: Explorer, slider_count: int) -> None:
+    """Register /face, /sliders, /map_point and /map_selection over ``explorer`` in the Blocks being built."""
 
     def face(model: str, latent: list[float], offsets: list[float]) -> gr.FileData:
         """The face the sliders show, as a PNG: ``latent`` (from /map_point, /export_latent, …) moved by
         ``offsets``, one per slider in /sliders order, in σ within ±3 (fewer values leave the rest at 0)."""
-        explorer = explorer_now()
         base = check_latent(latent, explorer.model(model).latent_dim)
         png = png_bytes(explorer.face(model, base, check_offsets(offsets, slider_count))[0])
         return gr.FileData(path=write_output(f"face-{model}", ".png", png), mime_type="image/png")
@@ -53,16 +49,16 @@ def add_api_endpoints(explorer_now: Callable[[], Explorer], slider_count: int) -
     def sliders(model: str) -> list[str]:
         """The model's slider directions in order: its most active latent dimensions (VAE) or principal
         directions (DCGAN), then named attribute directions from the atlas."""
-        return [d.name for d in explorer_now().sliders(model)]
+        return [d.name for d in explorer.sliders(model)]
 
     def map_point(model: str, index: int) -> dict:
         """The latent and description of map point ``index``."""
-        latent, _, label = explorer_now().point(model, index)
+        latent, _, label = explorer.point(model, index)
         return {"latent": latent.tolist(), "label": label}
 
     def map_selection(model: str, indices: list[int]) -> list[str]:
         """The ids of the selected map points (the gallery shows their faces)."""
-        return [label for _, label in explorer_now().selection(model, indices)]
+        return [label for _, label in explorer.selection(model, indices)]
 
     for handler in (face, sliders, map_point, map_selection):
         gr.api(user_errors(handler), api_name=handler.__name__)

@@ -7,13 +7,12 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
 
 import gradio as gr
 import numpy as np
 import plotly
 
-from app_api import user_errors
+from webui.gradio_app.api import user_errors
 from explorer.errors import ExplorerInputError, RequestError, report_internal
 from explorer.render import png_bytes
 from explorer.service import Explorer
@@ -158,14 +157,12 @@ watch('value', draw);
 """
 
 
-def hover_server(explorer_now: Callable[[], Explorer]):
-    """The function the map's script calls on hover (``server.point_face``); ``explorer_now`` gives the
-    app's explorer when called."""
+def hover_server(explorer: Explorer):
+    """The function the map's script calls on hover (``server.point_face``), over ``explorer``."""
 
     def point_face(request: dict) -> dict:
         """Called from the browser with {model, index}: the decoded face of that point, and the original image
         beside it when the app was given a local copy of the data (--data)."""
-        explorer = explorer_now()
         try:
             name, index = str(request["model"]), int(request["index"])
         except (KeyError, TypeError, ValueError):
@@ -226,20 +223,19 @@ def data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def map_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str, np.ndarray], list],
-                 image_file: Callable[..., str], slider_count: int) -> SimpleNamespace:
-    """``controls``, ``show``, ``select`` and ``place_upload``: the map's event handlers. ``explorer_now`` gives
-    the app's explorer when called; ``new_base`` makes a latent the slider face; ``image_file`` hands out a face."""
+def map_handlers(explorer: Explorer, app: SimpleNamespace) -> SimpleNamespace:
+    """``controls``, ``show``, ``select`` and ``place_upload``: the map's event handlers over ``explorer``;
+    ``app``: the app's handlers (``new_base`` makes a latent the slider face, ``image_file`` hands out a face)."""
+    new_base, image_file, slider_count = app.new_base, app.image_file, app.slider_count
 
     @user_errors
     def controls(name: str):
         """A model picked: its maps and colourings, and the old map cleared at once (it shows another model)."""
-        maps, colourings = explorer_now().map_options(name)
+        maps, colourings = explorer.map_options(name)
         return gr.Radio(choices=maps, value=maps[0]), gr.Dropdown(choices=colourings, value="cluster"), loading(name)
 
     @user_errors
     def show(name: str, map_name: str, colour_by: str):
-        explorer = explorer_now()
         maps, colourings = explorer.map_options(name)
         map_name = map_name if map_name in maps else maps[0]
         colour_by = colour_by if colour_by in colourings else "cluster"
@@ -250,7 +246,6 @@ def map_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str, 
         """A click loads that point's latent into the sliders; a box/lasso selection fills the gallery. Each
         names the model whose map it was made on: one made on the previous model's map in the moment of a
         switch would load another model's point."""
-        explorer = explorer_now()
         made_on = evt.value.get("model") if isinstance(evt.value, dict) else None
         if made_on != name:
             raise RequestError(f"that {'click' if made_on else 'selection'} was on the map of "
@@ -266,7 +261,6 @@ def map_handlers(explorer_now: Callable[[], Explorer], new_base: Callable[[str, 
     @user_errors
     def place_upload(name: str, base, map_name: str, colour_by: str):
         """Mark the uploaded face on the map and list its nearest encoded neighbours."""
-        explorer = explorer_now()
         payload = show(name, map_name, colour_by)
         placed = explorer.placement(name, base, payload["map"])
         payload["highlight"] = {"x": placed["x"], "y": placed["y"]}

@@ -1,4 +1,4 @@
-"""The Streamlit front end: ``streamlit run explorer/streamlit_app.py``.
+"""The Streamlit front end: ``streamlit run webui/streamlit_app.py``.
 
 Like Streamlit's own demos: ``main()`` plus one ``*_ui()`` function per page; the models live in
 ``st.cache_resource``, pure results in ``st.cache_data``; ``@st.fragment`` so a slider reruns only its
@@ -8,23 +8,20 @@ panel. Every operation goes through ``explorer.service.Explorer``, the same core
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `streamlit run` puts only this folder on the path
-
-from explorer.errors import ExplorerInputError, report_internal  # noqa: E402
-from explorer.glossary import SLIDER_WORDS, glossary_lines, slider_label, with_tooltips  # noqa: E402
-from explorer.latents import SLIDER_SPAN  # noqa: E402
-from explorer.map_figure import map_figure  # noqa: E402
-from explorer.render import gif_bytes, grid, png_bytes, upscaled  # noqa: E402
-from explorer.selection import indices_from_selection  # noqa: E402
-from explorer.service import ENV_VAR, PRIOR_LABELS, Explorer  # noqa: E402
-from explorer.share import MAX_JSON_BYTES, latent_from_json, latent_to_json  # noqa: E402
-from explorer.uploads import MAX_UPLOAD_BYTES  # noqa: E402
+from explorer.errors import ExplorerInputError, report_internal
+from explorer.glossary import PRIOR_LABELS, SLIDER_WORDS, glossary_lines, slider_label, with_tooltips
+from explorer.latents import SLIDER_SPAN
+from explorer.map_figure import map_figure
+from explorer.render import gif_bytes, grid, png_bytes, upscaled
+from explorer.selection import indices_from_selection
+from explorer.service import DEFAULT_ROOT, ENV_VAR, Explorer
+from explorer.share import MAX_JSON_BYTES, latent_from_json, latent_to_json
+from explorer.uploads import MAX_UPLOAD_BYTES
+from webui.wording import results_note, results_records, summary_markdown
 
 UPSCALE = 4
 # The browser refuses a file over the limits the core enforces, before sending it (Streamlit's default: 200 MB).
@@ -240,8 +237,8 @@ def results_table(explorer: Explorer) -> None:
     measured (seed 002's KID, say) shows as the README's "—", not as a grey "None". The table is wider than the
     tab, so the model column stays pinned while the user scrolls to the sample counts and data."""
     figure = st.column_config.NumberColumn
-    models = explorer.evaluated()  # read once per rerun for the table and its note
-    st.dataframe(explorer.results_records(models), hide_index=True, placeholder="—", height="content", column_config={
+    rows = explorer.results()  # read once per rerun for the table and its note
+    st.dataframe(results_records(rows), hide_index=True, placeholder="—", height="content", column_config={
         "model": st.column_config.TextColumn("model", pinned=True),
         "FID": figure("FID ↓", format="%.1f"), "KID ×10³": figure("KID ×10³ ↓", format="%.1f"),
         "precision": figure("precision ↑", format="%.3f", help="share of samples that look like some real image"),
@@ -249,11 +246,11 @@ def results_table(explorer: Explorer) -> None:
         "test PSNR (dB)": figure("test PSNR (dB) ↑", format="%.2f"), "test SSIM": figure("test SSIM ↑", format="%.3f"),
         "rFID": figure("rFID ↓", format="%.1f", help="FID of test images passed through the encoder and decoder"),
         "samples vs real": st.column_config.TextColumn(help="generated samples against real images of the split")})
-    st.caption(explorer.results_note(models))
+    st.caption(results_note(rows))
 
 
 def models_ui(explorer: Explorer, name: str) -> None:
-    st.markdown(explorer.summary(name))
+    st.markdown(summary_markdown(explorer.summary(name)))
     evolution = explorer.evolution(name)
     if evolution:
         epochs = evolution[1]
@@ -280,7 +277,7 @@ def models_ui(explorer: Explorer, name: str) -> None:
 def main() -> None:
     st.set_page_config(page_title="anime-latent-explorer", layout="wide")
     st.title("anime-latent-explorer")
-    explorer = get_explorer(os.environ.get(ENV_VAR) or str(Path(__file__).resolve().parents[1] / "checkpoints"))
+    explorer = get_explorer(os.environ.get(ENV_VAR) or str(DEFAULT_ROOT))
     choices = explorer.model_choices()
     names, labels = [name for _, name in choices], {name: label for label, name in choices}
     if not names:
@@ -288,7 +285,7 @@ def main() -> None:
         return
     name = st.sidebar.selectbox("Model", names, format_func=labels.get, key="model")
     # Every figure's meaning on hover (the summary's words are the app's own), and all of them in the expander.
-    if not shown_or_error(lambda: st.sidebar.markdown(with_tooltips(explorer.summary(name)), unsafe_allow_html=True),
+    if not shown_or_error(lambda: st.sidebar.markdown(with_tooltips(summary_markdown(explorer.summary(name))), unsafe_allow_html=True),
                           "summary"):
         return  # the model itself does not load: its one line says why
     with st.sidebar.expander("What the figures mean"):

@@ -1,0 +1,41 @@
+"""Serving the Gradio app: ``launch`` adds the slider face's HTTP route beside Gradio's own, ``main`` is
+``python app.py``'s command line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import gradio as gr
+
+from explorer.errors import ExplorerInputError
+from explorer.service import DEFAULT_ROOT, ENV_VAR, Explorer
+from explorer.uploads import MAX_UPLOAD_BYTES
+from webui.gradio_app.blocks import CONCURRENT_EVENTS, CSS, SLIDER_COUNT, build_demo
+from webui.gradio_app.face import face_route
+from webui.gradio_app.handlers import app_handlers
+
+
+def launch(demo: gr.Blocks, explorer: Explorer, **options):
+    """Serve ``demo`` (built over ``explorer``) with the face route; ``options`` go to Gradio's launch."""
+    route = face_route(app_handlers(explorer, SLIDER_COUNT).render_face, lambda name: explorer.model(name).latent_dim,
+                       SLIDER_COUNT)
+    # max_file_size: Gradio refuses a file over the core's image limit before writing it to disk.
+    return demo.queue(default_concurrency_limit=CONCURRENT_EVENTS).launch(
+        css=CSS, app_kwargs={"routes": [route]}, max_file_size=MAX_UPLOAD_BYTES, **options)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="app.py", description="Serve the anime-latent-explorer app.")
+    parser.add_argument("--checkpoints", type=Path,
+                        help=f"folder of model folders (default: ${ENV_VAR}, else {DEFAULT_ROOT})")
+    parser.add_argument("--port", type=int, default=None, help="port (default: Gradio's, 7860)")
+    parser.add_argument("--data", action="append", default=None, metavar="PATH",
+                        help="local copy of the dataset (folder, .zip or fashion-mnist[:DIR]; repeatable): "
+                             "the map shows each point's original image beside its decoding")
+    args = parser.parse_args(argv)
+    try:
+        explorer = Explorer(args.checkpoints, args.data)
+    except ExplorerInputError as error:
+        parser.exit(2, f"error: {error}\n")
+    launch(build_demo(explorer), explorer, server_port=args.port)
