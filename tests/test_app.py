@@ -186,11 +186,17 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_stored(served):
 
 
 def test_interpolation_strip_and_gif(served, tmp_path):
-    _, client, _ = served
+    app, client, _ = served
+    from explorer.render import grid, upscaled
     from trainer.data.synthetic import synthetic_faces
 
     faces = [image for _, image, _, _ in synthetic_faces(2, 64, seed=11)]
-    client.predict("tiny-vae", handle_file(write_image(tmp_path, "a.png", faces[0])), api_name="/encode_a")
+    shown = pixels(client.predict("tiny-vae", handle_file(write_image(tmp_path, "a.png", faces[0])),
+                                  api_name="/encode_a"))
+    # End A shows what the user gave (the upload as the model takes it in) beside the model's drawing of it.
+    given = app.explorer.reconstruct("tiny-vae", str(tmp_path / "a.png"))
+    drawn = app.explorer.model("tiny-vae").decode(given.latent)
+    np.testing.assert_array_equal(shown, upscaled(grid(np.stack([given.original, drawn]), columns=2), 2))
     client.predict("tiny-vae", handle_file(write_image(tmp_path, "b.png", faces[1])), api_name="/encode_b")
     strip, gif = client.predict("tiny-vae", 6, "slerp", api_name="/interpolate")
     assert pixels(strip).shape[1] > 5 * pixels(strip).shape[0]
