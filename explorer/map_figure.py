@@ -5,9 +5,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 
-def map_figure(payload: dict, highlight: tuple[float, float] | None = None, height: int = 560) -> go.Figure:
+def map_figure(payload: dict, highlight: tuple[float, float] | None = None, height: int = 560,
+               focus: bool = False) -> go.Figure:
     """One WebGL trace per category; every point carries its atlas index as ``customdata`` so selections
-    map back to atlas rows whatever trace they fall in."""
+    map back to atlas rows whatever trace they fall in. ``focus``: the view centred on ``highlight``, a
+    quarter of the map wide, close enough to tell its neighbours apart."""
     buckets: list[list[int]] = [[] for _ in payload["categories"]]
     for index, code in enumerate(payload["codes"]):
         buckets[code].append(index)
@@ -31,5 +33,9 @@ def map_figure(payload: dict, highlight: tuple[float, float] | None = None, heig
     # rerun that redraws the same map. The top margin holds the toolbar, so the legend never sits under it.
     figure.update_layout(height=height, dragmode="pan", clickmode="event+select", margin={"l": 8, "r": 8, "t": 34, "b": 8},
                          xaxis={"visible": False}, yaxis={"visible": False}, legend={"itemsizing": "constant"},
-                         uirevision=payload.get("model", "") + "/" + payload.get("map", ""))
+                         uirevision=payload.get("model", "") + "/" + payload.get("map", "") + ("/focus" if focus else ""))
+    if focus and highlight is not None:
+        for axis, values, centre in (("xaxis", payload["x"], highlight[0]), ("yaxis", payload["y"], highlight[1])):
+            half = (max(values) - min(values)) / 8 or 1.0
+            figure.update_layout({axis: {"range": [centre - half, centre + half]}})
     return figure

@@ -79,6 +79,20 @@ def test_interpolation_from_the_current_face(app):
     app.button(key="interp-use-B").click().run()
     assert not app.exception
     assert any("A → B" in " ".join(img.captions) for img in app.image)
+    # Each end shows what it stands for; an uploaded end, the upload beside the model's drawing of it.
+    captions = [c for img in app.image for c in img.captions]
+    assert "A: the current slider face" in captions and "B: the current slider face" in captions
+    face = Image.fromarray(np.full((40, 40, 3), 200, np.uint8))
+    app.file_uploader(key="interp-A").upload("a.png", png(face), "image/png").run()
+    assert not app.exception
+    assert len([img for img in app.image if "A: your upload · as the model draws it" in img.captions]) == 1
+
+
+def test_every_picture_is_sent_as_png(app):
+    """Streamlit's "auto" sends a picture as JPEG, whose blocks blur a face's pixels."""
+    app.button(key="traverse").click().run()
+    urls = [url for img in app.image for url in img.value]
+    assert len(urls) > 5 and all(url.endswith(".png") for url in urls), urls
 
 
 def traversal_image(at):
@@ -158,6 +172,12 @@ def test_map_figure_traces_carry_atlas_indices(tiny_models):
     # The star is drawn by the points' renderer after them, so it lies on top; its label lies above them all.
     assert figure.data[-1].type == "scattergl" and figure.layout.annotations[0].text == "your face"
     assert [t.marker.color for t in figure.data[:-1]] == payload["colours"]  # the core's colour per category
+    # "Show my face": the view centred on the star, an eighth of the map's span either side of it.
+    assert figure.layout.xaxis.range is None
+    focused = map_figure(payload, highlight=(payload["x"][5], payload["y"][5]), focus=True)
+    half = (max(payload["x"]) - min(payload["x"])) / 8
+    assert np.allclose(focused.layout.xaxis.range, [payload["x"][5] - half, payload["x"][5] + half])
+    assert focused.layout.uirevision != figure.layout.uirevision  # so Plotly applies the new view
 
 
 def test_the_results_table_sorts_as_numbers_and_carries_the_evaluation(app, tiny_models):

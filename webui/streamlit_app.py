@@ -48,6 +48,11 @@ def big(image: np.ndarray, factor: int = UPSCALE) -> np.ndarray:
     return upscaled(image, factor)
 
 
+def picture(where, images, **options) -> None:
+    """``where.image`` as PNG: Streamlit's "auto" sends a picture as JPEG, whose blocks blur a face's pixels."""
+    where.image(images, output_format="PNG", **options)
+
+
 def set_base(name: str, latent: np.ndarray) -> None:
     """Make ``latent`` the slider base of model ``name`` and zero its sliders. Give it to a button as its
     ``on_click``: a callback runs before the next run draws the sliders, whereas changing a slider's state
@@ -115,7 +120,7 @@ def sliders_panel(explorer: Explorer, name: str) -> None:
     offsets = [st.session_state[f"slider-{name}-{i}"] for i in range(len(directions))]
     face, _ = explorer.face(name, base_of(explorer, name), offsets)
     with face_column, st.container(key="slider-face"):
-        st.image(big(face), caption=f"The {explorer.model(name).subject} the sliders make", width=256)
+        picture(st, big(face), caption=f"The {explorer.model(name).subject} the sliders make", width=256)
         left, right = st.columns(2)
         left.button(f"Another random {explorer.model(name).subject}", key="random", on_click=next_seed,
                     args=(name, explorer))
@@ -135,7 +140,7 @@ def traversal_ui(explorer: Explorer, name: str) -> None:
     if request is None:
         return
     png = traversal_png(str(explorer.root), name, *request)
-    st.image(png, caption="Traversal (−3σ … +3σ): a row per slider")
+    picture(st, png, caption="Traversal (−3σ … +3σ): a row per slider")
     st.download_button("Download PNG", png, file_name=f"{name}-traversal.png", mime="image/png",
                        key="traversal-download")
 
@@ -149,7 +154,7 @@ def samples_ui(explorer: Explorer, name: str) -> None:
                      help="a VAE's fitted prior: a mixture fitted to its encoded training images")
     faces, latents, captions = explorer.samples(name, seed, count, temperature, prior)
     st.caption(f"Seed {seed}, temperature {temperature:g} (set on the Sliders tab)")
-    st.image([big(face, 2) for face in faces], caption=captions, width=128)
+    picture(st, [big(face, 2) for face in faces], caption=captions, width=128)
     choice = st.selectbox("Sample", range(count), format_func=lambda i: captions[i], key="sample-choice")
     if st.button("Load this sample into the sliders", key="load-sample", on_click=set_base, args=(name, latents[choice])):
         st.success(f"{captions[choice]} is now the slider face.")
@@ -166,8 +171,8 @@ def reconstruct_ui(explorer: Explorer, name: str) -> None:
         st.error(str(error))
         return
     left, right = st.columns(2)
-    left.image(big(result.original), caption="As the model sees it", width=256)
-    right.image(big(result.reconstruction), caption=f"Reconstruction · MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB",
+    picture(left, big(result.original), caption="As the model sees it", width=256)
+    picture(right, big(result.reconstruction), caption=f"Reconstruction · MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB",
                 width=256)
     st.session_state[f"upload-{name}"] = result.latent
     if st.button("Edit this face with the sliders", key="use-upload", on_click=set_base, args=(name, result.latent)):
@@ -180,21 +185,29 @@ def interpolate_ui(explorer: Explorer, name: str) -> None:
     for side, column in zip("AB", columns):
         upload = column.file_uploader(f"{explorer.model(name).subject.capitalize()} {side}", key=f"interp-{side}",
                                       max_upload_size=IMAGE_MB)
+        key = f"interp-end-{name}-{side}"  # (latent, what the end shows, what it is)
         if column.button(f"{side} ← current slider face", key=f"interp-use-{side}"):
-            st.session_state[f"interp-latent-{name}-{side}"] = current_latent(explorer, name)
+            latent = current_latent(explorer, name)
+            st.session_state[key] = (latent, explorer.model(name).decode(latent), "the current slider face")
         if upload is not None:
             try:
-                st.session_state[f"interp-latent-{name}-{side}"] = explorer.reconstruct(name, upload.getvalue()).latent
+                result = explorer.reconstruct(name, upload.getvalue())
             except ExplorerInputError as error:
                 column.error(str(error))
-        ends[side] = st.session_state.get(f"interp-latent-{name}-{side}")
+            else:  # what the user gave (as the model takes it in) beside the model's drawing of it
+                shown = grid(np.stack([result.original, explorer.model(name).decode(result.latent)]), columns=2)
+                st.session_state[key] = (result.latent, shown, "your upload · as the model draws it")
+        end = st.session_state.get(key)
+        ends[side] = None if end is None else end[0]
+        if end is not None:
+            picture(column, big(end[1], 2), caption=f"{side}: {end[2]}")
     frames = st.slider("Frames", 2, 32, 8, key="frames")
     mode = st.radio("Path", ["slerp", "lerp"], horizontal=True, key="mode")
     if ends["A"] is None or ends["B"] is None:
         st.info("Set both ends: upload two faces, or take the current slider face.")
         return
     faces = explorer.interpolation(name, ends["A"], ends["B"], int(frames), mode)
-    st.image(big(grid(faces, columns=min(len(faces), 8)), 2), caption="A → B")
+    picture(st, big(grid(faces, columns=min(len(faces), 8)), 2), caption="A → B")
     st.download_button("Download the GIF", gif_bytes(faces, upscale=UPSCALE), file_name="interpolation.gif",
                        mime="image/gif", key="gif")
 
@@ -207,7 +220,9 @@ def map_ui(explorer: Explorer, name: str) -> None:
     payload = map_payload(str(explorer.root), name, map_name, colour_by)
     upload = st.session_state.get(f"upload-{name}")
     placed = explorer.placement(name, upload, map_name) if upload is not None else None
-    figure = map_figure(payload, (placed["x"], placed["y"]) if placed else None)
+    # A star among 58k points can be hard to find: the toggle centres the view on it.
+    focus = bool(placed) and st.toggle("Show my face: zoom to the star", key="map-focus")
+    figure = map_figure(payload, (placed["x"], placed["y"]) if placed else None, focus=focus)
     state = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key="map",
                             config={"displaylogo": False, "showSendToCloud": False,  # nothing leaves the app
                                     "modeBarButtonsToRemove": ["sendChartToCloud"]})
@@ -220,13 +235,13 @@ def map_ui(explorer: Explorer, name: str) -> None:
         return
     faces = explorer.selection(name, indices)
     st.write(f"{len(indices):,} selected" + (f", showing {len(faces)}" if len(faces) < len(indices) else ""))
-    st.image([big(face, 2) for face, _ in faces], caption=[label for _, label in faces], width=96)
+    picture(st, [big(face, 2) for face, _ in faces], caption=[label for _, label in faces], width=96)
     if explorer.originals:  # $ANIME_EXPLORER_DATA points at a local copy of the dataset
         originals = [(explorer.original(name, i), label) for i, (_, label) in zip(indices, faces)]
         found = [(big(image, 2), label) for image, label in originals if image is not None]
         if found:
             st.write("The same faces in your local data (originals):")
-            st.image([image for image, _ in found], caption=[label for _, label in found], width=96)
+            picture(st, [image for image, _ in found], caption=[label for _, label in found], width=96)
     if st.button("Load the first selected face into the sliders", key="load-selected", on_click=set_base,
                  args=(name, explorer.point(name, indices[0])[0])):
         st.success(f"Loaded {faces[0][1]}")
@@ -255,7 +270,7 @@ def models_ui(explorer: Explorer, name: str) -> None:
     if evolution:
         epochs = evolution[1]
         epoch = st.select_slider("Training evolution: epoch", options=epochs, value=epochs[-1], key="epoch")
-        st.image(big(explorer.evolution_row(name, epoch), 2), caption=f"The same latents after epoch {epoch}")
+        picture(st, big(explorer.evolution_row(name, epoch), 2), caption=f"The same latents after epoch {epoch}")
     latent = current_latent(explorer, name)
     st.download_button("Export the current latent (JSON)", latent_to_json(latent, name), file_name=f"{name}-latent.json",
                        mime="application/json", key="export")
