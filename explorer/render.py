@@ -14,11 +14,10 @@ def to_pil(image: np.ndarray, upscale: int = 1) -> Image.Image:
     return pil.resize((pil.width * upscale, pil.height * upscale), Image.Resampling.NEAREST) if upscale > 1 else pil
 
 
-def upscaled(image: np.ndarray, factor: int) -> np.ndarray:
-    """uint8 (H, W, C) → enlarged ``factor`` times with nearest-neighbour, as a front end's image widget takes
-    it: a one-channel image as (H, W), which Gradio and Streamlit show as grey, where (H, W, 1) fails."""
-    image = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
-    return image.repeat(factor, axis=0).repeat(factor, axis=1) if factor > 1 else image
+def for_widget(image: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, C) as a front end's image widget takes it: a one-channel image as (H, W), which Gradio
+    and Streamlit show as grey, where (H, W, 1) fails."""
+    return image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
 
 
 def png_bytes(image: np.ndarray, upscale: int = 1) -> bytes:

@@ -187,7 +187,7 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_stored(served):
 
 def test_interpolation_strip_and_gif(served, tmp_path):
     app, client, _ = served
-    from explorer.render import grid, upscaled
+    from explorer.render import grid
     from trainer.data.synthetic import synthetic_faces
 
     faces = [image for _, image, _, _ in synthetic_faces(2, 64, seed=11)]
@@ -196,7 +196,7 @@ def test_interpolation_strip_and_gif(served, tmp_path):
     # End A shows what the user gave (the upload as the model takes it in) beside the model's drawing of it.
     given = app.explorer.reconstruct("tiny-vae", str(tmp_path / "a.png"))
     drawn = app.explorer.model("tiny-vae").decode(given.latent)
-    np.testing.assert_array_equal(shown, upscaled(grid(np.stack([given.original, drawn]), columns=2), 2))
+    np.testing.assert_array_equal(shown, grid(np.stack([given.original, drawn]), columns=2))
     client.predict("tiny-vae", handle_file(write_image(tmp_path, "b.png", faces[1])), api_name="/encode_b")
     strip, gif = client.predict("tiny-vae", 6, "slerp", api_name="/interpolate")
     assert pixels(strip).shape[1] > 5 * pixels(strip).shape[0]
@@ -208,7 +208,7 @@ def test_samples_and_training_evolution(served):
     _, client, _ = served
     gallery = client.predict("tiny-vae", 3, 9, 1.0, "normal", api_name="/samples")
     faces = [pixels(item["image"]) for item in gallery]
-    assert len(faces) == 9 and faces[0].shape == (32, 32, 3) and gallery[4]["caption"] == "seed 3 · sample 5"
+    assert len(faces) == 9 and faces[0].shape == (16, 16, 3) and gallery[4]["caption"] == "seed 3 · sample 5"
     assert not np.array_equal(faces[0], faces[1])
     again = client.predict("tiny-vae", 3, 4, 1.0, "normal", api_name="/samples")  # sample i of a seed, any count
     assert all(np.array_equal(pixels(a["image"]), f) for a, f in zip(again, faces))

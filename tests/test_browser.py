@@ -57,7 +57,7 @@ def test_dragging_a_slider_changes_the_face(page):
     page.locator("#face img").first.wait_for(timeout=30_000)
     before = face_src(page)
     painted = page.wait_for_function(PAINTED_FACE, timeout=30_000).json_value()
-    assert page.locator("#face img").first.bounding_box()["width"] == 256  # small faces shown large, pixelated
+    assert page.locator("#face img").first.bounding_box()["width"] >= 300  # small faces shown large, pixelated
     slider = page.locator("#slider-0 input[type=range]").first
     box = slider.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -91,6 +91,26 @@ def test_uploading_a_face_shows_its_reconstruction(page, tmp_path):
     upload_face(page, synthetic_face_file(tmp_path, 5))
     page.locator("#reconstruction img").first.wait_for(timeout=30_000)
     page.get_by_text("PSNR").first.wait_for(timeout=30_000)
+
+
+RENDERING = "(selector) => getComputedStyle(document.querySelector(selector)).imageRendering"
+NATURAL_AND_SHOWN = """(selector) => { const img = document.querySelector(selector);
+  return [img.naturalWidth, img.getBoundingClientRect().width]; }"""
+
+
+def test_pictures_come_at_the_models_size_and_are_shown_large_sharp_or_smooth(page, tmp_path):
+    upload_face(page, synthetic_face_file(tmp_path, 6))
+    page.locator("#reconstruction img").first.wait_for(timeout=30_000)
+    page.get_by_text("PSNR").first.wait_for(timeout=30_000)
+    natural, shown = page.evaluate(NATURAL_AND_SHOWN, "#reconstruction img")
+    assert natural == 16 and shown >= 200  # the tiny model's 16 px, enlarged by the page
+    assert page.evaluate(RENDERING, "#reconstruction img") == "pixelated"
+    page.get_by_label("smooth", exact=True).check()  # every picture follows at once, the slider face too
+    page.wait_for_function(f"() => ({RENDERING})('#reconstruction img') === 'auto'", timeout=10_000)
+    assert page.evaluate(RENDERING, "#face img.face") == "auto"
+    page.screenshot(path=str(tmp_path / "smooth.png"))
+    page.get_by_label("sharp", exact=True).check()
+    page.wait_for_function(f"() => ({RENDERING})('#face img.face') === 'pixelated'", timeout=10_000)
 
 
 def test_a_bad_upload_shows_a_message_in_the_page(page, tmp_path):

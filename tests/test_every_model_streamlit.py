@@ -22,7 +22,6 @@ from explorer.service import ENV_VAR, Explorer  # noqa: E402
 from trainer.data.synthetic import synthetic_faces  # noqa: E402
 
 SCRIPT = str(Path(__file__).resolve().parents[1] / "webui" / "streamlit_app.py")
-UPSCALE = 4  # the slider face and the reconstruction are shown 4× larger
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +51,8 @@ def picture(at, media, caption: str) -> Image.Image:
     return Image.open(io.BytesIO(media[found[0].value[0]]))
 
 
-def check_face(image: Image.Image, model, upscale: int) -> np.ndarray:
-    size = model.image_size * upscale
+def check_face(image: Image.Image, model) -> np.ndarray:
+    size = model.image_size  # the model's own pixels: the page enlarges them
     assert image.size == (size, size), (image.size, size)
     pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
     if model.image_channels == 1:  # grey, whatever mode the encoder stored it in
@@ -86,23 +85,23 @@ def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatc
     assert name in at.sidebar.markdown[0].value  # the model's summary
 
     # Sliders: the face is the model's picture; a slider moves it; a new seed, Another random face and Reset sliders do theirs.
-    still = check_face(picture(at, media, "sliders make"), model, UPSCALE)
+    still = check_face(picture(at, media, "sliders make"), model)
     at.slider(key=f"slider-{name}-0").set_value(3.0).run()
     no_errors(at)
-    moved = check_face(picture(at, media, "sliders make"), model, UPSCALE)
+    moved = check_face(picture(at, media, "sliders make"), model)
     assert np.abs(moved - still).mean() > 0.5
     at.button(key="reset").click().run()
     assert at.slider(key=f"slider-{name}-0").value == 0.0
-    assert np.abs(check_face(picture(at, media, "sliders make"), model, UPSCALE) - still).max() <= 3
+    assert np.abs(check_face(picture(at, media, "sliders make"), model) - still).max() <= 3
     at.number_input(key="seed").set_value(6).run()  # a seed typed changes the face at once
     no_errors(at)
-    seeded = check_face(picture(at, media, "sliders make"), model, UPSCALE)
+    seeded = check_face(picture(at, media, "sliders make"), model)
     assert np.abs(seeded - still).mean() > 0.5
     assert at.button(key="random").label == f"Another random {model.subject}"  # garments for Fashion-MNIST
     at.button(key="random").click().run()  # "Another random face": the next seed's
     no_errors(at)
     assert at.number_input(key="seed").value == 7
-    assert np.abs(check_face(picture(at, media, "sliders make"), model, UPSCALE) - seeded).mean() > 0.5
+    assert np.abs(check_face(picture(at, media, "sliders make"), model) - seeded).mean() > 0.5
 
     # Traversal: a row per slider.
     at.button(key="traverse").click().run()
@@ -116,7 +115,7 @@ def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatc
         no_errors(at)
         samples = [img for img in at.image if any(c.startswith("seed 7 · sample ") for c in img.captions)]
         assert len(samples[0].value) == 16
-        faces = [check_face(Image.open(io.BytesIO(media[url])), model, 2) for url in samples[0].value[:2]]
+        faces = [check_face(Image.open(io.BytesIO(media[url])), model) for url in samples[0].value[:2]]
         assert not np.array_equal(faces[0], faces[1])
 
     # Reconstruct a real-looking upload (a 300-px JPEG), then make it the slider face.
@@ -125,11 +124,11 @@ def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatc
     portrait.convert("RGB").save(buffer, format="JPEG", quality=90)
     at.file_uploader(key="reconstruct-upload").upload("portrait.jpg", buffer.getvalue(), "image/jpeg").run()
     no_errors(at)
-    check_face(picture(at, media, "As the model sees it"), model, UPSCALE)
-    rebuilt = check_face(picture(at, media, "Reconstruction"), model, UPSCALE)
+    check_face(picture(at, media, "As the model sees it"), model)
+    rebuilt = check_face(picture(at, media, "Reconstruction"), model)
     at.button(key="use-upload").click().run()
     no_errors(at)
-    assert np.abs(check_face(picture(at, media, "sliders make"), model, UPSCALE) - rebuilt).max() <= 3
+    assert np.abs(check_face(picture(at, media, "sliders make"), model) - rebuilt).max() <= 3
 
     # The map: every encoded face is a point, the uploaded face a star on top.
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -155,10 +154,10 @@ def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatc
     exported = media[export.proto.url]
     latent = json.loads(exported)
     assert latent["model"] == name and len(latent["latent"]) == model.latent_dim
-    face_then = check_face(picture(at, media, "sliders make"), model, UPSCALE)
+    face_then = check_face(picture(at, media, "sliders make"), model)
     at.button(key="reset").click().run()
     at.file_uploader(key="import").upload("latent.json", exported, "application/json").run()
     at.button(key="use-import").click().run()
     no_errors(at)
     assert np.allclose(at.session_state[f"base-{name}"], latent["latent"], atol=1e-6)
-    assert np.abs(check_face(picture(at, media, "sliders make"), model, UPSCALE) - face_then).max() <= 3
+    assert np.abs(check_face(picture(at, media, "sliders make"), model) - face_then).max() <= 3

@@ -186,3 +186,17 @@ COVERED = """() => { const img = [...document.querySelectorAll('[data-testid="st
       hits.push(e ? e.tagName + ' ' + (e.closest('[data-testid]') || e).dataset.testid + ' ' + fx + ',' + fy : '-');
     } }
   return hits; }"""
+
+
+def test_faces_are_shown_large_sharp_or_smooth(page, tmp_path):
+    """Pictures come at the model's own size; the page enlarges them, as its pixels or smooth as picked."""
+    face = slider_face(page)
+    natural, shown = face.evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width]")
+    assert natural == 16 and shown >= 250, (natural, shown)
+    rendering = "img => getComputedStyle(img).imageRendering"
+    assert face.evaluate(rendering) == "pixelated"
+    page.get_by_text("smooth", exact=True).click()
+    page.wait_for_function("() => [...document.querySelectorAll(\"[data-testid='stImage'] img\")]"
+                           ".some(img => getComputedStyle(img).imageRendering === 'auto')", timeout=30_000)
+    page.screenshot(path=str(tmp_path / "smooth.png"))
+    assert slider_face(page).evaluate(rendering) == "auto"

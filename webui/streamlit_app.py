@@ -16,14 +16,15 @@ from explorer.errors import ExplorerInputError, report_internal
 from explorer.glossary import PRIOR_LABELS, SLIDER_WORDS, glossary_lines, slider_label, with_tooltips
 from explorer.latents import SLIDER_SPAN
 from explorer.map_figure import map_figure
-from explorer.render import gif_bytes, grid, png_bytes, upscaled
+from explorer.render import for_widget, gif_bytes, grid, png_bytes
 from explorer.selection import indices_from_selection
 from explorer.service import DEFAULT_ROOT, ENV_VAR, Explorer
 from explorer.share import MAX_JSON_BYTES, latent_from_json, latent_to_json
 from explorer.uploads import MAX_UPLOAD_BYTES
 from webui.wording import results_note, results_records, summary_markdown
 
-UPSCALE = 4
+GIF_UPSCALE = 4  # a GIF is played as it is: 64-px faces at 256 px, nearest
+FACE_PX = 384  # the slider face and the reconstruction, on screen
 # The browser refuses a file over the limits the core enforces, before sending it (Streamlit's default: 200 MB).
 IMAGE_MB, JSON_MB = MAX_UPLOAD_BYTES // 2**20, max(1, MAX_JSON_BYTES // 2**20)
 
@@ -39,18 +40,25 @@ def map_payload(root: str, name: str, map_name: str, colour_by: str) -> dict:
 
 
 @st.cache_data(max_entries=8)
-def traversal_png(root: str, name: str, base: tuple, offsets: tuple, steps: int) -> bytes:
-    image = get_explorer(root).traversal_image(name, np.array(base, np.float32), list(offsets), steps)
-    return png_bytes(image)
+def traversal_grid(root: str, name: str, base: tuple, offsets: tuple, steps: int) -> np.ndarray:
+    return get_explorer(root).traversal_image(name, np.array(base, np.float32), list(offsets), steps)
 
 
-def big(image: np.ndarray, factor: int = UPSCALE) -> np.ndarray:
-    return upscaled(image, factor)
+def picture(where, images, width: int | None = None, **options) -> None:
+    """``where.image`` at the model's own size, as PNG, ``width`` px on screen (default: twice its own): the
+    browser enlarges it, sharp or smooth as the user picks (``pixels_style``). PNG: Streamlit's "auto" sends
+    a picture as JPEG, whose blocks blur a face's pixels."""
+    images = [for_widget(i) for i in images] if isinstance(images, list) else for_widget(images)
+    first = images[0] if isinstance(images, list) else images
+    where.image(images, output_format="PNG", width=width or 2 * first.shape[1], **options)
 
 
-def picture(where, images, **options) -> None:
-    """``where.image`` as PNG: Streamlit's "auto" sends a picture as JPEG, whose blocks blur a face's pixels."""
-    where.image(images, output_format="PNG", **options)
+def pixels_style(smooth: bool) -> str:
+    """The page's enlarging of every picture: the model's own pixels (nearest), or smooth."""
+    # max-width: a picture never spills out of its column (the slider face is 384 px where there is room).
+    return (f"<style>[data-testid='stImage'] img, [data-testid='stFullScreenFrame'] img "
+            f"{{ image-rendering: {'auto' if smooth else 'pixelated'}; }}\n"
+            "[data-testid='stImageContainer'] { max-width: 100%; }</style>")
 
 
 def set_base(name: str, latent: np.ndarray) -> None:
@@ -120,7 +128,7 @@ def sliders_panel(explorer: Explorer, name: str) -> None:
     offsets = [st.session_state[f"slider-{name}-{i}"] for i in range(len(directions))]
     face, _ = explorer.face(name, base_of(explorer, name), offsets)
     with face_column, st.container(key="slider-face"):
-        picture(st, big(face), caption=f"The {explorer.model(name).subject} the sliders make", width=256)
+        picture(st, face, caption=f"The {explorer.model(name).subject} the sliders make", width=FACE_PX)
         left, right = st.columns(2)
         left.button(f"Another random {explorer.model(name).subject}", key="random", on_click=next_seed,
                     args=(name, explorer))
@@ -139,9 +147,9 @@ def traversal_ui(explorer: Explorer, name: str) -> None:
     request = st.session_state.get(f"traversal-{name}")
     if request is None:
         return
-    png = traversal_png(str(explorer.root), name, *request)
-    picture(st, png, caption="Traversal (−3σ … +3σ): a row per slider")
-    st.download_button("Download PNG", png, file_name=f"{name}-traversal.png", mime="image/png",
+    image = traversal_grid(str(explorer.root), name, *request)
+    picture(st, image, caption="Traversal (−3σ … +3σ): a row per slider")
+    st.download_button("Download PNG", png_bytes(image), file_name=f"{name}-traversal.png", mime="image/png",
                        key="traversal-download")
 
 
@@ -154,7 +162,7 @@ def samples_ui(explorer: Explorer, name: str) -> None:
                      help="a VAE's fitted prior: a mixture fitted to its encoded training images")
     faces, latents, captions = explorer.samples(name, seed, count, temperature, prior)
     st.caption(f"Seed {seed}, temperature {temperature:g} (set on the Sliders tab)")
-    picture(st, [big(face, 2) for face in faces], caption=captions, width=128)
+    picture(st, list(faces), caption=captions, width=128)
     choice = st.selectbox("Sample", range(count), format_func=lambda i: captions[i], key="sample-choice")
     if st.button("Load this sample into the sliders", key="load-sample", on_click=set_base, args=(name, latents[choice])):
         st.success(f"{captions[choice]} is now the slider face.")
@@ -171,9 +179,9 @@ def reconstruct_ui(explorer: Explorer, name: str) -> None:
         st.error(str(error))
         return
     left, right = st.columns(2)
-    picture(left, big(result.original), caption="As the model sees it", width=256)
-    picture(right, big(result.reconstruction), caption=f"Reconstruction · MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB",
-                width=256)
+    picture(left, result.original, caption="As the model sees it", width=FACE_PX)
+    picture(right, result.reconstruction, width=FACE_PX,
+            caption=f"Reconstruction · MSE {result.mse:.4f} · PSNR {result.psnr:.2f} dB")
     st.session_state[f"upload-{name}"] = result.latent
     if st.button("Edit this face with the sliders", key="use-upload", on_click=set_base, args=(name, result.latent)):
         st.success("The sliders now start from your face.")
@@ -200,15 +208,15 @@ def interpolate_ui(explorer: Explorer, name: str) -> None:
         end = st.session_state.get(key)
         ends[side] = None if end is None else end[0]
         if end is not None:
-            picture(column, big(end[1], 2), caption=f"{side}: {end[2]}")
+            picture(column, end[1], caption=f"{side}: {end[2]}")
     frames = st.slider("Frames", 2, 32, 8, key="frames")
     mode = st.radio("Path", ["slerp", "lerp"], horizontal=True, key="mode")
     if ends["A"] is None or ends["B"] is None:
         st.info("Set both ends: upload two faces, or take the current slider face.")
         return
     faces = explorer.interpolation(name, ends["A"], ends["B"], int(frames), mode)
-    picture(st, big(grid(faces, columns=min(len(faces), 8)), 2), caption="A → B")
-    st.download_button("Download the GIF", gif_bytes(faces, upscale=UPSCALE), file_name="interpolation.gif",
+    picture(st, grid(faces, columns=min(len(faces), 8)), caption="A → B")
+    st.download_button("Download the GIF", gif_bytes(faces, upscale=GIF_UPSCALE), file_name="interpolation.gif",
                        mime="image/gif", key="gif")
 
 
@@ -235,10 +243,10 @@ def map_ui(explorer: Explorer, name: str) -> None:
         return
     faces = explorer.selection(name, indices)
     st.write(f"{len(indices):,} selected" + (f", showing {len(faces)}" if len(faces) < len(indices) else ""))
-    picture(st, [big(face, 2) for face, _ in faces], caption=[label for _, label in faces], width=96)
+    picture(st, [face for face, _ in faces], caption=[label for _, label in faces], width=96)
     if explorer.originals:  # $ANIME_EXPLORER_DATA points at a local copy of the dataset
         originals = [(explorer.original(name, i), label) for i, (_, label) in zip(indices, faces)]
-        found = [(big(image, 2), label) for image, label in originals if image is not None]
+        found = [(image, label) for image, label in originals if image is not None]
         if found:
             st.write("The same faces in your local data (originals):")
             picture(st, [image for image, _ in found], caption=[label for _, label in found], width=96)
@@ -270,7 +278,7 @@ def models_ui(explorer: Explorer, name: str) -> None:
     if evolution:
         epochs = evolution[1]
         epoch = st.select_slider("Training evolution: epoch", options=epochs, value=epochs[-1], key="epoch")
-        picture(st, big(explorer.evolution_row(name, epoch), 2), caption=f"The same latents after epoch {epoch}")
+        picture(st, explorer.evolution_row(name, epoch), caption=f"The same latents after epoch {epoch}")
     latent = current_latent(explorer, name)
     st.download_button("Export the current latent (JSON)", latent_to_json(latent, name), file_name=f"{name}-latent.json",
                        mime="application/json", key="export")
@@ -303,6 +311,9 @@ def main() -> None:
     if not shown_or_error(lambda: st.sidebar.markdown(with_tooltips(summary_markdown(explorer.summary(name))), unsafe_allow_html=True),
                           "summary"):
         return  # the model itself does not load: its one line says why
+    smooth = st.sidebar.radio("Enlarged pixels", ["sharp", "smooth"], horizontal=True, key="pixels",
+                              help="sharp: the model's own pixels") == "smooth"
+    st.markdown(pixels_style(smooth), unsafe_allow_html=True)
     with st.sidebar.expander("What the figures mean"):
         st.markdown(glossary_lines())
     pages = {"Sliders": sliders_ui, "Traversal": traversal_ui, "Samples": samples_ui, "Reconstruct": reconstruct_ui,

@@ -26,6 +26,8 @@ SLIDER_COUNT = TOP_SLIDERS + ATTRIBUTE_SLIDERS
 # interpolation GIF share 2 places, so they cannot take the cores from the sliders; a DCGAN upload's
 # 40-step refinement is limited the same way inside the model (explorer.model.HEAVY_WORK).
 CONCURRENT_EVENTS = 8
+PICTURE = {"elem_classes": ["face-picture"]}  # a picture of faces, enlarged to its box (see CSS)
+PIXELS_JS = "(choice) => { document.body.classList.toggle('smooth-pixels', choice === 'smooth'); }"
 HEAVY = {"concurrency_id": "heavy", "concurrency_limit": 2}
 
 
@@ -35,7 +37,11 @@ HEAVY = {"concurrency_id": "heavy", "concurrency_limit": 2}
 # where the columns stack, a smaller face sticks above the sliders scrolling under it). Gradio's container clips
 # with overflow: hidden, which makes it the box a sticky element sticks in; clip cuts the same without that.
 # z-index 50: above the slider labels (Gradio draws them at 40).
+# Pictures come at the model's own size (64 px) and are enlarged here: pixelated, or smooth where the user picks
+# it (PIXELS_JS sets the class on the page, so every picture follows at once, the slider face and hover too).
 CSS = ("img { image-rendering: pixelated; }\n"
+       ".smooth-pixels img { image-rendering: auto !important; }\n"
+       ".face-picture img { width: 100% !important; height: 100% !important; object-fit: contain !important; }\n"
        ".gradio-container { overflow: clip !important; }\n"
        "#face-column { position: sticky; top: 8px; align-self: flex-start; z-index: 50; "
        "background: var(--body-background-fill, #fff); }\n"
@@ -71,6 +77,9 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
             prior_choice = gr.Radio([(label, key) for key, label in PRIOR_LABELS.items()], value=None,
                                     label="Draw z from", scale=1, elem_id="prior-choice",
                                     info="a VAE's fitted prior: a mixture fitted to its encoded training images")
+            # Pictures come at the model's own size; the page enlarges them, as the model's pixels or smooth.
+            pixels = gr.Radio([("sharp", "sharp"), ("smooth", "smooth")], value="sharp", label="Enlarged pixels",
+                              scale=1, elem_id="pixels", info="sharp: the model's own pixels")
         summary = gr.Markdown(elem_id="summary")  # every figure's meaning on hover, and all of them below
         with gr.Accordion("What the figures mean", open=False):
             gr.Markdown(glossary_lines())
@@ -95,25 +104,25 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
             with gr.Row():
                 steps = gr.Slider(3, 15, value=7, step=1, label="Steps per row")
                 sweep_button = gr.Button("Sweep every slider", variant="primary")
-            traversal_view = gr.Image(label="Traversal (−3σ … +3σ)", interactive=False, format="png",
+            traversal_view = gr.Image(label="Traversal (−3σ … +3σ)", interactive=False, format="png", **PICTURE,
                                       elem_id="traversal")
         with gr.Tab("Reconstruct"):
             with gr.Row():
                 # gr.File, not gr.Image: the upload reaches our own validation, which names what is wrong.
                 upload = gr.File(label="Upload a face (PNG, JPEG, WebP, GIF, BMP, TIFF)", type="filepath",
                                  elem_id="upload")
-                original = gr.Image(label="As the model sees it", interactive=False, height=280, format="png")
-                reconstruction = gr.Image(label="Reconstruction", interactive=False, height=280, format="png",
+                original = gr.Image(label="As the model sees it", interactive=False, height=384, format="png", **PICTURE)
+                reconstruction = gr.Image(label="Reconstruction", interactive=False, height=384, format="png", **PICTURE,
                                           elem_id="reconstruction")
             recon_info = gr.Markdown()
         with gr.Tab("Interpolate"):
             start, end = gr.State(None), gr.State(None)
             with gr.Row():
                 upload_a = gr.File(label="Face A", type="filepath", elem_id="upload-a")
-                end_a = gr.Image(label="A, as the model draws it", interactive=False, height=160, format="png",
+                end_a = gr.Image(label="A (given · as the model draws it)", interactive=False, height=200, format="png", **PICTURE,
                                  elem_id="end-a")
                 upload_b = gr.File(label="Face B", type="filepath", elem_id="upload-b")
-                end_b = gr.Image(label="B, as the model draws it", interactive=False, height=160, format="png",
+                end_b = gr.Image(label="B (given · as the model draws it)", interactive=False, height=200, format="png", **PICTURE,
                                  elem_id="end-b")
             with gr.Row():
                 use_a = gr.Button("A ← current slider face")
@@ -121,7 +130,7 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
                 frames = gr.Slider(2, 32, value=8, step=1, label="Frames")
                 mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
                 go = gr.Button("Interpolate", variant="primary")
-            strip = gr.Image(label="A → B", interactive=False, format="png", elem_id="strip")
+            strip = gr.Image(label="A → B", interactive=False, format="png", elem_id="strip", **PICTURE)
             gif = gr.File(label="Animated GIF")
         with gr.Tab("Map"):
             with gr.Row():
@@ -143,7 +152,7 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
             shown_samples = gr.State(None)
             last_epoch = max([max(found[1]) for n in names if (found := explorer.evolution(n))] or [1])
             epoch = gr.Slider(0, last_epoch, value=last_epoch, step=1, label="Training evolution: epoch")
-            evolution = gr.Image(label="The same latents after this epoch", interactive=False, format="png")
+            evolution = gr.Image(label="The same latents after this epoch", interactive=False, format="png", **PICTURE)
         with gr.Tab("Results"):
             gr.Markdown(results_markdown(explorer.results()), elem_id="results")
         with gr.Tab("Share"):
@@ -157,6 +166,7 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
         pending = gr.State(None)
         share = share_handlers(explorer, h)
 
+        pixels.input(None, pixels, None, js=PIXELS_JS, api_name=False)  # the browser alone: nothing to compute
         # Every operation is a named endpoint; slider drags send only their last value.
         model_outputs = [summary, base, face, *sliders]
         model_name.change(h.select_model, [model_name, seed, temperature], model_outputs, api_name="select_model")

@@ -28,8 +28,8 @@ from explorer.share import latent_from_token, latent_to_token, offsets_from_text
 RENDERS = itertools.count()  # see face_html
 ROUTE = "face.png"  # relative in the page: works at any root path (Spaces, proxies)
 CSS = """
-img.face { width: 256px; height: 256px; image-rendering: pixelated; display: block; margin: 0 auto;
-           border-radius: 8px; background: #eee; }
+img.face { width: 384px; max-width: 100%; aspect-ratio: 1; height: auto; image-rendering: pixelated; display: block;
+           margin: 0 auto; border-radius: 8px; background: #eee; }
 a.face-download { display: block; text-align: center; margin-top: 6px; font-size: 0.9em; }
 """
 # Runs once when the widget mounts. Listens on the whole page (the sliders are other components); reads every

@@ -19,15 +19,16 @@ from webui.gradio_app.face import face_html
 from webui.gradio_app.outputs import write_output
 from webui.wording import summary_markdown
 
-UPSCALE = 4  # 64-px faces shown at 256 px, nearest-neighbour
+GIF_UPSCALE = 4  # a GIF is played as it is (players do not enlarge it): 64-px faces at 256 px, nearest
 
 
-def image_file(image: np.ndarray, stem: str, upscale: int = UPSCALE) -> str:
-    """``image`` enlarged (nearest) as a PNG file of ours, for Gradio to hand out. A returned array would be
-    written by Gradio to a content-named cache file, rewritten in place on every answer: concurrent identical
-    answers (several people uploading one face) truncated each other's downloads. A file we give it is written
-    once (``write_output``) and copied into Gradio's cache once."""
-    return write_output(stem, ".png", png_bytes(image, upscale))
+def image_file(image: np.ndarray, stem: str) -> str:
+    """``image`` as a PNG file of ours, for Gradio to hand out, at the model's own size: the page enlarges it,
+    sharp or smooth as the user picks (``blocks.PIXELS_JS``), and a download is the model's real output. A
+    returned array would be written by Gradio to a content-named cache file, rewritten in place on every
+    answer: concurrent identical answers (several people uploading one face) truncated each other's downloads.
+    A file we give it is written once (``write_output``) and copied into Gradio's cache once."""
+    return write_output(stem, ".png", png_bytes(image))
 
 
 def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
@@ -95,7 +96,7 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
         takes it in) beside the model's drawing of it, or the drawing alone for the current slider face."""
         drawn = explorer.model(name).decode(latent)
         shown = drawn if given is None else grid(np.stack([given, drawn]), columns=2)
-        return [latent.tolist(), image_file(shown, f"end-{name}", 2)]
+        return [latent.tolist(), image_file(shown, f"end-{name}")]
 
     @user_errors
     def current_latent(name: str, base, *offsets):
@@ -109,23 +110,22 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
     @user_errors
     def traversal(name: str, base, steps: int, *offsets):
         """Every slider swept from −3σ to +3σ from the current face (the others held), a row per slider."""
-        return image_file(explorer.traversal_image(name, base, list(offsets), int(steps)), f"traversal-{name}", 1)
+        return image_file(explorer.traversal_image(name, base, list(offsets), int(steps)), f"traversal-{name}")
 
     @user_errors
     def interpolate_faces(name: str, start, end, frames: int, mode: str):
         if start is None or end is None:
             raise RequestError("set both ends first: upload two faces or use the current slider face")
         faces = explorer.interpolation(name, start, end, int(frames), mode)
-        gif_path = write_output(f"interpolation-{name}", ".gif", gif_bytes(faces, upscale=UPSCALE))
-        strip = image_file(grid(faces, columns=len(faces)), f"strip-{name}") if len(faces) <= 12 else \
-            image_file(grid(faces, columns=8), f"strip-{name}", 1)
+        gif_path = write_output(f"interpolation-{name}", ".gif", gif_bytes(faces, upscale=GIF_UPSCALE))
+        strip = image_file(grid(faces, columns=len(faces) if len(faces) <= 12 else 8), f"strip-{name}")
         return strip, gif_path
 
     @user_errors
     def sample_faces(name: str, seed: int, count: int, temperature: float, prior: str | None = None):
         """The samples as a gallery, and their latents kept for a click to load one into the sliders."""
         faces, latents, captions = explorer.samples(name, int(seed), int(count), float(temperature), prior or None)
-        return ([(image_file(face, f"sample-{name}", 2), caption) for face, caption in zip(faces, captions)],
+        return ([(image_file(face, f"sample-{name}"), caption) for face, caption in zip(faces, captions)],
                 {"model": name, "latents": latents.tolist()})
 
     @user_errors
@@ -145,7 +145,7 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
 
     @user_errors
     def evolution_row(name: str, epoch: int):
-        return image_file(explorer.evolution_row(name, int(epoch)), f"evolution-{name}", 2)
+        return image_file(explorer.evolution_row(name, int(epoch)), f"evolution-{name}")
 
     @user_errors
     def evolution_range(name: str):

@@ -174,8 +174,8 @@ def hover_server(explorer: Explorer):
             return {"image": "", "original": "", "label": str(error)}
         except Exception as error:
             return {"image": "", "original": "", "label": report_internal(error, "map hover")}
-        return {"image": data_url(png_bytes(face, upscale=2)), "label": label,
-                "original": "" if original is None else data_url(png_bytes(original, upscale=2))}
+        return {"image": data_url(png_bytes(face)), "label": label,
+                "original": "" if original is None else data_url(png_bytes(original))}
 
     return point_face
 
