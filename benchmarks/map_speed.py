@@ -14,7 +14,6 @@ Goals (issue 38), 58k points: switch < 2 s, map < 1 s, open < 3 s.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
@@ -63,7 +62,6 @@ def main() -> None:
     parser.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    os.environ["ANIME_EXPLORER_CHECKPOINTS"] = str(args.checkpoints)
     from playwright.sync_api import sync_playwright
 
     from explorer.service import Explorer

@@ -8,14 +8,15 @@ into a one-line message for every handler of the app.
 from __future__ import annotations
 
 import functools
+
 import gradio as gr
 
-from webui.gradio_app.outputs import write_output
 from explorer.errors import ExplorerInputError, report_internal
 from explorer.latents import check_latent
 from explorer.render import png_bytes
 from explorer.service import Explorer
 from explorer.share import check_offsets
+from webui.gradio_app.outputs import write_output
 
 
 def user_errors(handler):

@@ -43,9 +43,6 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
         """The outputs [base, face, *sliders] that make ``latent`` the slider face, every slider at zero."""
         return [latent.tolist(), face_view(name, latent), *[0.0] * slider_count]
 
-    def render_face(name: str, base: np.ndarray, offsets: list[float]) -> np.ndarray:
-        return explorer.face(name, base, offsets)[0]
-
     @user_errors
     def select_model(name: str, seed: int, temperature: float):
         """Model picked: its summary, a random base from the seed, the slider set relabelled and zeroed."""

@@ -12,10 +12,10 @@ import gradio as gr
 import numpy as np
 import plotly
 
-from webui.gradio_app.api import user_errors
 from explorer.errors import ExplorerInputError, RequestError, report_internal
 from explorer.render import png_bytes
 from explorer.service import Explorer
+from webui.gradio_app.api import user_errors
 
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 gr.set_static_paths([str(PLOTLY_JS.parent)])

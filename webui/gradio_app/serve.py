@@ -13,13 +13,12 @@ from explorer.service import DEFAULT_ROOT, ENV_VAR, Explorer
 from explorer.uploads import MAX_UPLOAD_BYTES
 from webui.gradio_app.blocks import CONCURRENT_EVENTS, CSS, SLIDER_COUNT, build_demo
 from webui.gradio_app.face import face_route
-from webui.gradio_app.handlers import app_handlers
 
 
 def launch(demo: gr.Blocks, explorer: Explorer, **options):
     """Serve ``demo`` (built over ``explorer``) with the face route; ``options`` go to Gradio's launch."""
-    route = face_route(app_handlers(explorer, SLIDER_COUNT).render_face, lambda name: explorer.model(name).latent_dim,
-                       SLIDER_COUNT)
+    route = face_route(lambda name, base, offsets: explorer.face(name, base, offsets)[0],
+                       lambda name: explorer.model(name).latent_dim, SLIDER_COUNT)
     # max_file_size: Gradio refuses a file over the core's image limit before writing it to disk.
     return demo.queue(default_concurrency_limit=CONCURRENT_EVENTS).launch(
         css=CSS, app_kwargs={"routes": [route]}, max_file_size=MAX_UPLOAD_BYTES, **options)

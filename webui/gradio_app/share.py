@@ -12,12 +12,13 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 
-from webui.gradio_app.api import user_errors
-from webui.gradio_app.outputs import write_output
 from explorer.errors import LatentInputError
 from explorer.latents import SLIDER_SPAN, check_latent
 from explorer.service import Explorer
 from explorer.share import PageState, latent_from_json, latent_to_json
+from webui.gradio_app.api import user_errors
+from webui.gradio_app.outputs import write_output
+
 
 def share_handlers(explorer: Explorer, app: SimpleNamespace) -> SimpleNamespace:
     """``share_link``, ``restore_from_url``, ``apply_url_state``, ``export_latent`` and ``import_latent`` over
