@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: app demo test test-all benchmark space clean
+.PHONY: app demo test test-all screenshot benchmark space clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(VENV)/.installed
 test-all: $(VENV)/.installed
 	bash .ci/ensure-chromium
 	$(PY) -m pytest -q
+
+# The README's picture of the app (docs/app.png), taken by the browser test that checks it.
+screenshot: $(VENV)/.installed
+	bash .ci/ensure-chromium
+	UPDATE_SCREENSHOT=1 $(PY) -m pytest -q tests/test_browser_every_model.py -k readme_screenshot
 
 # The Hugging Face Space folder: make space OUT=DIR [MODELS=a,b] [SDK=streamlit]
 space: $(VENV)/.installed

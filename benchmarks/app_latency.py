@@ -29,7 +29,6 @@ import torch
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def percentiles(samples_ms: list[float]) -> str:

@@ -11,18 +11,14 @@ the largest feature difference between the two (the layout must not change the f
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from trainer.data.synthetic import synthetic_faces  # noqa: E402
-from trainer.metrics.inception import INPUT_SIZE, InceptionFeatures  # noqa: E402
+from trainer.data.synthetic import synthetic_faces
+from trainer.metrics.inception import INPUT_SIZE, InceptionFeatures
 
 
 @torch.no_grad()

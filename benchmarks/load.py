@@ -28,9 +28,7 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import free_port, rss_mb  # noqa: E402
+from serving import free_port, rss_mb
 
 MIX = [("face", 0.5), ("random", 0.15), ("reconstruct", 0.15), ("interpolate", 0.1), ("map point", 0.1)]
 TIME_LIMIT_S = 900  # a run that takes longer than this is stopped and reported as such

@@ -23,9 +23,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serving import free_port, rss_mb  # noqa: E402
+from serving import free_port, rss_mb
 
 
 

@@ -41,11 +41,6 @@ def apply_directions(base: np.ndarray, directions: np.ndarray, offsets: np.ndarr
     return (base + (np.asarray(offsets, np.float32) * np.asarray(scales, np.float32)) @ directions).astype(np.float32)
 
 
-def traverse(base: np.ndarray, direction: np.ndarray, scale: float, steps: int = 7, span: float = SLIDER_SPAN) -> np.ndarray:
-    """(steps, D) latents from base − span·σ to base + span·σ along one direction."""
-    return np.stack([base + t * scale * direction for t in np.linspace(-span, span, steps)]).astype(np.float32)
-
-
 def check_latent(values, latent_dim: int) -> np.ndarray:
     """A user-supplied latent as float32 (latent_dim,), or a clear LatentInputError."""
     if values is None:  # e.g. an API call before any model was chosen

@@ -20,7 +20,7 @@ from PIL import Image
 
 from explorer.errors import CheckpointError, ImageInputError, RequestError
 from explorer.glossary import PRIOR_LABELS
-from explorer.latents import apply_directions, check_latent, interpolate
+from explorer.latents import SLIDER_SPAN, apply_directions, check_latent, interpolate
 from explorer.map_colours import UNTAGGED_LABEL, category_colours
 from explorer.model import ExplorerModel, SliderDirection, discover_models
 from explorer.model_labels import model_labels, read_catalog, read_welcome
@@ -146,7 +146,7 @@ class Explorer:
         current = np.zeros(len(directions), np.float32)
         given = np.asarray(list(offsets)[: len(directions)], np.float32)
         current[: len(given)] = given
-        positions = np.linspace(-3.0, 3.0, int(steps), dtype=np.float32)
+        positions = np.linspace(-SLIDER_SPAN, SLIDER_SPAN, int(steps), dtype=np.float32)
         # One row of offsets per face: the current ones, with slider k replaced by each position in turn.
         grid_offsets = np.repeat(current[None], len(directions) * len(positions), axis=0)
         rows = np.repeat(np.arange(len(directions)), len(positions))

@@ -281,7 +281,7 @@ def publish(repo_id: str, models: list[str] | None = None, sdk: str = "gradio", 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m explorer.space", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m explorer.space", description=__doc__.split("\n\n")[0].replace("``", ""))
     commands = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("build", "write the Space folder"), ("publish", "build it and upload it to the Hub")):
         command = commands.add_parser(name, help=help_text)

@@ -68,8 +68,8 @@ def served(models: Path):
 
 
 @contextlib.contextmanager
-def browser_page(url: str):
-    """A page of headless Debian Chromium (Playwright) opened on ``url``, desktop-sized."""
+def browser_page(url: str, width: int = 1400, height: int = 1000):
+    """A page of headless Debian Chromium (Playwright) opened on ``url``, desktop-sized unless told."""
     from playwright.sync_api import sync_playwright
 
     from test_browser import ARGS, CHROMIUM
@@ -77,7 +77,7 @@ def browser_page(url: str):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(url, wait_until="load")
             yield page
         finally:

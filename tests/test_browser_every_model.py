@@ -7,9 +7,11 @@ answer with an error toast, and each shows the model's own picture. Screenshots 
 
 import os
 import re
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from app_fixtures import SHIPPED
 from test_browser import PAINTED_FACE, synthetic_face_file
@@ -17,6 +19,10 @@ from test_browser import PAINTED_FACE, synthetic_face_file
 pytestmark = pytest.mark.browser  # headless Chromium: make test-all, not the fast tier
 
 pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = ROOT / "docs" / "app.png"  # the README's picture of the app
+SCREENSHOT_SIZE = (1280, 800)
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +109,22 @@ def test_every_tab_of_every_shipped_model_in_a_browser(opened, matrix_app, tmp_p
     assert page.locator("#share-link button[aria-label*='opy'], #share-link button[title*='opy']").count() >= 1
     page.screenshot(path=str(shots / f"{name}-7-share.png"))
     no_error_toast(page)
+
+
+def test_the_readme_screenshot_is_the_app_as_it_opens(matrix_app):
+    """The README shows the app as a newcomer meets it: the first model's face and its sliders, taken here.
+    ``make screenshot`` (UPDATE_SCREENSHOT=1) rewrites the picture from this test; otherwise the committed one
+    must be there, shown by the README, and of the size this test takes (decodes only: no dataset image)."""
+    from app_fixtures import browser_page
+
+    with browser_page(matrix_app[1], *SCREENSHOT_SIZE) as page:
+        page.wait_for_function(PAINTED_FACE, timeout=60_000)
+        page.wait_for_timeout(500)  # the slider labels settle after the face
+        shot = Image.open(BytesIO(page.screenshot()))
+    assert shot.size == SCREENSHOT_SIZE
+    if os.environ.get("UPDATE_SCREENSHOT"):
+        # A palette PNG: every committed binary stays in git history, so keep it small.
+        shot.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT).save(SCREENSHOT, optimize=True)
+    assert f"]({SCREENSHOT.relative_to(ROOT).as_posix()})" in (ROOT / "README.md").read_text()
+    with Image.open(SCREENSHOT) as committed:
+        assert committed.size == shot.size

@@ -59,5 +59,6 @@ def test_a_documented_command_exists_with_its_options(where, line):
     command, arguments = found
     shown = subprocess.run([*command, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert shown.returncode == 0, f"{where}: `{' '.join(command[1:])} --help` failed: {shown.stderr[-500:]}"
+    assert "``" not in shown.stdout, f"{where}: `{' '.join(command[1:])} --help` shows RST markup"
     for option in {a.split("=")[0] for a in arguments if a.startswith("--")}:
         assert re.search(rf"{re.escape(option)}\b", shown.stdout), f"{where}: {option} is not an option of {line}"

@@ -8,7 +8,7 @@ from PIL import Image
 
 from explorer.errors import ImageInputError, LatentInputError, RequestError
 from explorer.map_colours import NAMED_COLOURS, UNTAGGED_COLOUR, category_colours
-from explorer.latents import apply_directions, check_latent, interpolate, lerp, slerp, traverse
+from explorer.latents import apply_directions, check_latent, interpolate, lerp, slerp
 from explorer.model import ExplorerModel, discover_models
 from explorer.share import check_offsets, latent_from_token, latent_to_token, offsets_from_text
 from explorer.uploads import read_upload
@@ -48,10 +48,8 @@ def test_interpolation_endpoints_equal_the_inputs():
         interpolate(a, b, 5, "cubic")
 
 
-def test_traversal_runs_from_minus_to_plus_three_sigma():
-    base, direction = np.zeros(4, np.float32), np.array([0, 1, 0, 0], np.float32)
-    path = traverse(base, direction, scale=2.0, steps=7)
-    assert np.allclose(path[0], [0, -6, 0, 0]) and np.allclose(path[-1], [0, 6, 0, 0]) and np.allclose(path[3], 0)
+def test_slider_offsets_move_the_base_by_offset_times_spread():
+    base = np.zeros(4, np.float32)
     moved = apply_directions(base, np.eye(4, dtype=np.float32)[:2], offsets=[1.0, -3.0], scales=[2.0, 0.5])
     assert np.allclose(moved, [2.0, -1.5, 0, 0])
 

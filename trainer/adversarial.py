@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from trainer.losses import d_loss_fake, d_loss_real, g_loss, r1_penalty
+from trainer.discriminator_step import DiscriminatorStep, discriminator_step
+from trainer.losses import g_loss
 from trainer.models import DCGANConfig, Discriminator, VAEConfig, dcgan_weights_init
 
 STATE_KEY = "vae_discriminator"
@@ -74,26 +75,11 @@ class DecoderCritic:
         """What ``training_state.pt`` keeps to resume: anything with a ``state_dict()``."""
         return {STATE_KEY: self.discriminator, OPTIMIZER_KEY: self.optimizer}
 
-    def update(self, real: torch.Tensor, fakes: torch.Tensor, autocast,
-               r1_weight: float = 0.0) -> tuple[float, float, float, float | None]:
-        """One discriminator step on real faces and (detached) decoded ones, each batch through D on its
-        own (BatchNorm sees one kind at a time, as in DCGAN), with the R1 penalty on the real half weighted
-        ``r1_weight`` (γ/2, see ``lazy_r1_weight``) when that is not 0. Returns (loss, mean D(real), mean
-        D(fake), ‖∇ₓD(x)‖², or None on a step without R1)."""
-        self.optimizer.zero_grad(set_to_none=True)
-        real = to_discriminator_range(real).detach().requires_grad_(r1_weight > 0)
-        with autocast():
-            real_logits = self.discriminator(real)
-        loss_real = d_loss_real(real_logits)
-        penalty = r1_penalty(real_logits, real) if r1_weight else None
-        (loss_real if penalty is None else loss_real + r1_weight * penalty).backward()
-        with autocast():
-            fake_logits = self.discriminator(to_discriminator_range(fakes.detach()))
-        loss_fake = d_loss_fake(fake_logits)
-        loss_fake.backward()
-        self.optimizer.step()
-        return ((loss_real + loss_fake).item(), torch.sigmoid(real_logits.float()).mean().item(),
-                torch.sigmoid(fake_logits.float()).mean().item(), None if penalty is None else penalty.item())
+    def update(self, real: torch.Tensor, fakes: torch.Tensor, autocast, r1_weight: float = 0.0) -> DiscriminatorStep:
+        """One discriminator step on real faces and (detached) decoded ones, with the R1 penalty on the real
+        half weighted ``r1_weight`` (γ/2, see ``lazy_r1_weight``) when that is not 0."""
+        return discriminator_step(self.discriminator, self.optimizer, to_discriminator_range(real),
+                                  to_discriminator_range(fakes.detach()), autocast, r1_weight)
 
     def generator_term(self, fakes: torch.Tensor, autocast) -> torch.Tensor:
         """The decoder's non-saturating loss −log D(x̂); D's own weights get no gradient from it."""

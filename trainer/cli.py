@@ -61,7 +61,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m trainer", description=__doc__.replace("``", ""))  # plain text
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a VAE or DCGAN; checkpoints every epoch")

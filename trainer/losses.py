@@ -92,11 +92,6 @@ def lazy_r1_weight(gamma: float, interval: int, step: int) -> float:
     return gamma / 2 * interval
 
 
-def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """Discriminator BCE, both halves: −log D(x) − log(1 − D(G(z)))."""
-    return d_loss_real(real_logits) + d_loss_fake(fake_logits)
-
-
 def g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """Non-saturating generator loss (Goodfellow et al. 2014, §3): −log D(G(z))."""
     return F.binary_cross_entropy_with_logits(fake_logits.float(), torch.ones_like(fake_logits, dtype=torch.float))

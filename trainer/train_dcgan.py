@@ -10,9 +10,11 @@ from tqdm import tqdm
 
 from trainer.data import eval_batches
 from trainer.ema import STATE_KEY, weight_average, recalibrated_copy
-from trainer.losses import d_loss_fake, d_loss_real, g_loss, lazy_r1_weight, r1_penalty
+from trainer.discriminator_step import discriminator_step
+from trainer.losses import d_loss_fake, d_loss_real, g_loss, lazy_r1_weight
 from trainer.lr_schedule import apply_lr
 from trainer.models import DCGAN
+from trainer.running_means import LOG_INTERVAL, RunningMeans
 from trainer.runtime import noise_generator
 from trainer.session import Session
 from trainer.throughput import Throughput
@@ -41,33 +43,20 @@ def train_dcgan(session: Session) -> dict:
         batches = session.epoch_batches(epoch, value_range=(-1.0, 1.0))
         noise = noise_generator(runtime, cfg.seed, epoch)
         meter = Throughput(runtime.device)
-        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0, **({"r1": 0.0} if cfg.r1_gamma else {})}
+        figures = RunningMeans()
         bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
-        steps = r1_steps = 0
         for step, real in enumerate(batches):
             apply_lr([opt_g, opt_d], cfg, epoch + step / len(batches))
             z = torch.randn(len(real), gan.latent_dim, generator=noise, device=runtime.device)
-
-            # (1) update D: maximise log D(x) + log(1 − D(G(z)))
-            opt_d.zero_grad(set_to_none=True)
-            # Real and fake go through D separately (BatchNorm sees one kind per batch); under DDP the first
-            # backward skips its all-reduce and the second reduces the summed gradient.
-            sync_later = discriminator.no_sync() if runtime.distributed else contextlib.nullcontext()
-            with sync_later:
-                r1_weight = lazy_r1_weight(cfg.r1_gamma, cfg.r1_interval, session.global_step)
-                real.requires_grad_(r1_weight > 0)  # a fresh batch tensor: R1 needs ∇ₓ D(x)
-                with runtime.autocast():
-                    real_logits = discriminator(real)
-                loss_real = d_loss_real(real_logits)
-                penalty = r1_penalty(real_logits, real) if r1_weight else None
-                (loss_real if penalty is None else loss_real + r1_weight * penalty).backward()
             with runtime.autocast():
                 fake = generator(z)
-                fake_logits = discriminator(fake.detach())
-            loss_fake = d_loss_fake(fake_logits)
-            loss_fake.backward()
-            opt_d.step()
+
+            # (1) update D: maximise log D(x) + log(1 − D(G(z)))
+            d_step = discriminator_step(
+                discriminator, opt_d, real, fake, runtime.autocast,
+                lazy_r1_weight(cfg.r1_gamma, cfg.r1_interval, session.global_step),
+                discriminator.no_sync if runtime.distributed else contextlib.nullcontext)
 
             # (2) update G: maximise log D(G(z)) (the non-saturating loss)
             opt_g.zero_grad(set_to_none=True)
@@ -80,18 +69,11 @@ def train_dcgan(session: Session) -> dict:
                 average.update_parameters(gan.generator)
 
             session.global_step += 1
-            steps += 1
-            r1_steps += penalty is not None
             meter.step(len(real) * runtime.world_size)
             bar.update(len(real) * runtime.world_size)
-            values = {"d_loss": (loss_real + loss_fake).item(), "g_loss": loss_g.item(),
-                      "d_real": torch.sigmoid(real_logits.float()).mean().item(),
-                      "d_fake": torch.sigmoid(fake_logits.float()).mean().item(),
-                      **({"r1": penalty.item()} if penalty is not None else {})}
-            for key, value in values.items():
-                sums[key] += value
-            if step % 10 == 0:
-                bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()})
+            figures.add(**d_step.figures(), g_loss=loss_g)
+            if step % LOG_INTERVAL == 0:
+                bar.set_postfix(figures.shown())
             if session.reached_max_steps():
                 break
         bar.close()
@@ -100,9 +82,9 @@ def train_dcgan(session: Session) -> dict:
         speed = meter.images_per_s()
         if speed:
             session.throughput.append(speed)
-        row = {f"train_{k}": v / max(steps, 1) for k, v in sums.items()}
+        row = {f"train_{k}": v for k, v in figures.means().items()}
         if cfg.r1_gamma:
-            row["train_r1"] = sums["r1"] / r1_steps if r1_steps else ""  # the mean over the steps that had it
+            row.setdefault("train_r1", "")  # R1 is the mean over the steps that had it; an epoch may have none
         row.update(evaluate_dcgan(gan, session, fixed_z))
         row["images_per_s"] = round(speed, 1) if speed else ""
         shown = recalibrated_copy(average, gan.latent_dim) if average is not None else None  # the grid's G

@@ -22,6 +22,7 @@ from trainer.data import EpochBatches, eval_batches, load_image_data
 from trainer.metrics.report import inversion_section, replace_card_section
 from trainer.models import DCGAN, read_checkpoint_config
 from trainer.models.inversion import INVERSION_DIR, InversionConfig, InversionEncoder
+from trainer.running_means import LOG_INTERVAL
 from trainer.runtime import start_runtime
 
 log = logging.getLogger("trainer")
@@ -90,7 +91,8 @@ def train_inversion(checkpoint: Path, specs: list[str], *, synthetic_steps: int 
             optimizer.step()
             step += 1
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+            if step % LOG_INTERVAL == 0:  # a read-back waits for the device
+                bar.set_postfix(loss=f"{loss.item():.4f}")
             if step >= real_steps:
                 break
         epoch += 1

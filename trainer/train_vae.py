@@ -13,6 +13,7 @@ from trainer.losses import annealed_beta, lazy_r1_weight, reconstruction_loss, v
 from trainer.lr_schedule import apply_lr
 from trainer.metrics.reconstruction import psnr_db
 from trainer.models import ConvVAE
+from trainer.running_means import LOG_INTERVAL, RunningMeans
 from trainer.runtime import noise_generator
 from trainer.session import Session
 from trainer.throughput import Throughput
@@ -36,17 +37,14 @@ def train_vae(session: Session) -> dict:
     fixed_z = session.fixed_latent(vae.latent_dim)
     session.save_epoch_zero_samples(session.decode_fixed(fixed_z))
     row: dict = {}
-    adversarial_keys = (("d_loss", "d_real", "d_fake", "g_adv", "adv_weight", *(("r1",) if cfg.r1_gamma else ()))
-                        if critic else ())
 
     for epoch in range(session.start_epoch, cfg.epochs):
         batches = session.epoch_batches(epoch, value_range=(0.0, 1.0))
         noise = noise_generator(runtime, cfg.seed, epoch)
         meter = Throughput(runtime.device)
-        sums = {key: 0.0 for key in ("loss", "recon", "kl", *adversarial_keys)}
+        figures = RunningMeans()
         bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
                    desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
-        steps = r1_steps = 0
         for step, x in enumerate(batches):
             beta = annealed_beta(cfg.beta_kl, epoch + step / len(batches), cfg.kl_anneal_epochs)
             apply_lr([optimizer, *([critic.optimizer] if critic else [])], cfg, epoch + step / len(batches))
@@ -55,10 +53,8 @@ def train_vae(session: Session) -> dict:
             loss, recon_term, kl_term = vae_loss(recon, x, mu, logvar, beta=beta, kind=cfg.recon_loss,
                                                  reduction=cfg.recon_reduction)
             if critic is not None:
-                loss, values = adversarial_step(vae, critic, x, recon, loss, recon_term, session, noise)
-                for key, value in values.items():
-                    sums[key] += value
-                r1_steps += "r1" in values
+                loss, adversarial_figures = adversarial_step(vae, critic, x, recon, loss, recon_term, session, noise)
+                figures.add(**adversarial_figures)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -66,15 +62,11 @@ def train_vae(session: Session) -> dict:
                 average.update_parameters(vae)
 
             session.global_step += 1
-            steps += 1
             meter.step(len(x) * runtime.world_size)
             bar.update(len(x) * runtime.world_size)
-            for key, value in (("loss", loss), ("recon", recon_term), ("kl", kl_term)):
-                sums[key] += value.item()
-            if step % 10 == 0:
-                bar.set_postfix(loss=f"{loss.item():.4f}", recon=f"{recon_term.item():.4f}",
-                                kl=f"{kl_term.item():.1f}", beta=f"{beta:.3g}",
-                                **({"d": f"{values['d_loss']:.3f}"} if critic else {}))
+            figures.add(loss=loss, recon=recon_term, kl=kl_term)
+            if step % LOG_INTERVAL == 0:
+                bar.set_postfix(figures.shown(4), beta=f"{beta:.3g}")
             if session.reached_max_steps():
                 break
         bar.close()
@@ -83,9 +75,9 @@ def train_vae(session: Session) -> dict:
         speed = meter.images_per_s()
         if speed:
             session.throughput.append(speed)
-        row = {f"train_{k}": v / max(steps, 1) for k, v in sums.items()}
-        if "train_r1" in row:
-            row["train_r1"] = sums["r1"] / r1_steps if r1_steps else ""  # the mean over the steps that had it
+        row = {f"train_{k}": v for k, v in figures.means().items()}
+        if critic is not None and cfg.r1_gamma:
+            row.setdefault("train_r1", "")  # R1 is the mean over the steps that had it; an epoch may have none
         # With a weight average, what the epoch reports and draws is what export would ship: the average.
         shown = (recalibrated_vae(average, session.images, recalibration_indices(session.train_indices, cfg.seed),
                                   cfg.seed, runtime.autocast) if average is not None else vae)
@@ -106,17 +98,15 @@ def train_vae(session: Session) -> dict:
 def adversarial_step(vae: ConvVAE, critic: DecoderCritic, x: torch.Tensor, recon: torch.Tensor,
                      loss: torch.Tensor, recon_term: torch.Tensor, session: Session, noise: torch.Generator):
     """VAE-GAN: update D on real faces against reconstructions and prior samples, then add the decoder's
-    adversarial loss to the VAE's, weighted adaptively. Returns (the VAE's total loss, figures to log)."""
+    adversarial loss to the VAE's, weighted adaptively. Returns (the VAE's total loss, figures to log, as tensors)."""
     cfg, runtime = session.train, session.runtime
     z_prior = torch.randn(max(len(x) // 2, 2), vae.latent_dim, generator=noise, device=runtime.device)
     with runtime.autocast():
         fakes = torch.cat([recon, vae.decode(z_prior).to(recon.dtype)])
-    r1_weight = lazy_r1_weight(cfg.r1_gamma, cfg.r1_interval, session.global_step)
-    d_loss, d_real, d_fake, r1 = critic.update(x, fakes, runtime.autocast, r1_weight)
+    d_step = critic.update(x, fakes, runtime.autocast, lazy_r1_weight(cfg.r1_gamma, cfg.r1_interval, session.global_step))
     g_adv = critic.generator_term(fakes, runtime.autocast)
     weight = cfg.adversarial_weight * adaptive_weight(recon_term, g_adv, last_decoder_weight(vae.decoder))
-    values = {"d_loss": d_loss, "d_real": d_real, "d_fake": d_fake, "g_adv": g_adv.item(), "adv_weight": weight.item()}
-    return loss + weight * g_adv, {**values, **({"r1": r1} if r1 is not None else {})}
+    return loss + weight * g_adv, {**d_step.figures(), "g_adv": g_adv.detach(), "adv_weight": weight}
 
 
 @torch.no_grad()

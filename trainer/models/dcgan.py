@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from trainer.models.checkpoint import PretrainedMixin
+from trainer.models.prior_sampling import StandardNormalSampling
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Discriminator(nn.Module):
         return self.net(x).view(-1)  # (B,)
 
 
-class DCGAN(PretrainedMixin, nn.Module):
+class DCGAN(StandardNormalSampling, PretrainedMixin, nn.Module):
     """Generator + discriminator in one checkpoint. ``decode(z)`` gives images in [0, 1] like the VAE's."""
 
     model_type = "dcgan"
@@ -102,10 +103,3 @@ class DCGAN(PretrainedMixin, nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """z: (B, latent_dim) → images (B, C, H, W) in [0, 1]."""
         return (self.generator(z) + 1) / 2
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0):
-        """n images from z ~ N(0, temperature² I) (temperature < 1 is the truncation trick): (n, C, H, W)."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, self.latent_dim, generator=generator, device=device) * temperature
-        return self.decode(z)

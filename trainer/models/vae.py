@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from trainer.models.checkpoint import PretrainedMixin
+from trainer.models.prior_sampling import StandardNormalSampling
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def up_layer(in_channels: int, out_channels: int, in_size: int, out_size: int) -
     )
 
 
-class ConvVAE(PretrainedMixin, nn.Module):
+class ConvVAE(StandardNormalSampling, PretrainedMixin, nn.Module):
     """``encode(x) -> (mu, logvar)``, ``decode(z) -> x̂`` in [0, 1], ``sample(n, generator=)``."""
 
     model_type = "conv_vae"
@@ -121,10 +122,3 @@ class ConvVAE(PretrainedMixin, nn.Module):
         """Returns (reconstruction, mu, logvar)."""
         mu, logvar = self.encode(x)
         return self.decode(self.reparameterize(mu, logvar, generator)), mu, logvar
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0):
-        """n images decoded from z ~ N(0, temperature² I): (n, C, H, W) in [0, 1]."""
-        device = next(self.parameters()).device
-        z = torch.randn(n, self.latent_dim, generator=generator, device=device) * temperature
-        return self.decode(z)
