@@ -24,6 +24,9 @@ TERMS = {
     "−ELBO": "negative evidence lower bound, in nats per image: lower means the model explains the data better",
     "D(real)": "the discriminator's mean score on real test images (1 = sure it is real)",
     "D(fake)": "the discriminator's mean score on generated images (0 = sure it is fake)",
+    "D loss": "the discriminator's loss on real test images and fresh samples: 1.39 (2 ln 2) when it cannot tell "
+              "them apart, lower as it wins",
+    "G loss": "the generator's loss, −log D(G(z)): lower when its samples fool the discriminator",
     "AUC": "how well a direction separates images with and without a tag: 0.5 chance, 1 perfect",
 }
 SLIDER_WORDS = ("**PC1 (3.8%)**: the 1st principal direction of the encoded images, holding 3.8% of their variance · "

@@ -17,7 +17,7 @@ from explorer.errors import CheckpointError, RequestError, TrainerCheckpointErro
 from explorer.glossary import subject
 from trainer.models import INVERSION_DIR, ConvVAE, InversionEncoder, load_model
 from trainer.models.atlas import Atlas, load_atlas
-from trainer.models.checkpoint import read_checkpoint_config
+from trainer.models.checkpoint import BUILDING_NAME, read_checkpoint_config
 from trainer.models.latent_prior import LatentPrior, has_latent_prior, load_latent_prior
 
 
@@ -53,6 +53,7 @@ class ExplorerModel:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.name = self.directory.name
+        self.fingerprint = folder_fingerprint(self.directory)  # before loading: a rewrite meanwhile shows up
         with as_explorer_error():
             self.model = load_model(self.directory)
             self.atlas: Atlas = load_atlas(self.directory)
@@ -200,6 +201,17 @@ class ExplorerModel:
         return path.read_text(encoding="utf-8") if path.is_file() else f"# {self.name}\n\n(no model card)"
 
 
+def folder_fingerprint(directory: Path) -> tuple:
+    """Each file of a model folder with its size and write time: a folder rebuilt or re-embedded has another
+    (and one being rewritten while it is read, None)."""
+    try:
+        return tuple(sorted((str(p.relative_to(directory)), p.stat().st_size, p.stat().st_mtime_ns)
+                            for p in Path(directory).rglob("*") if p.is_file()))
+    except OSError:
+        return None
+
+
 def discover_models(root: Path) -> list[Path]:
-    """Checkpoint folders under ``root`` (each with a config.json), sorted by name."""
-    return sorted(p.parent for p in Path(root).glob("*/config.json"))
+    """Checkpoint folders under ``root`` (each with a config.json), sorted by name; not one that a build is
+    still writing."""
+    return sorted(p.parent for p in Path(root).glob("*/config.json") if not (p.parent / BUILDING_NAME).exists())

@@ -22,7 +22,7 @@ from explorer.errors import CheckpointError, ImageInputError, RequestError
 from explorer.glossary import PRIOR_LABELS
 from explorer.latents import SLIDER_SPAN, apply_directions, check_latent, interpolate
 from explorer.map_colours import UNTAGGED_LABEL, category_colours
-from explorer.model import ExplorerModel, SliderDirection, discover_models
+from explorer.model import ExplorerModel, SliderDirection, discover_models, folder_fingerprint
 from explorer.model_labels import model_labels, read_catalog, read_welcome
 from explorer.model_summary import ModelSummary, model_summary
 from explorer.originals import ENV_VAR as DATA_ENV_VAR, DataPathError, LocalOriginals
@@ -86,6 +86,20 @@ class Explorer:
         labels = model_labels({p.name: (_read_json(p / "config.json"), _read_json(p / "metrics.json"))
                                for p in folders}, catalog)
         return [(labels[p.name], p.name) for p in folders]
+
+    def refresh(self) -> tuple[list[tuple[str, str]], list[str]]:
+        """Look at the folder again: a model folder built since appears in the returned choices, and a loaded
+        model whose folder was rebuilt, changed or removed is forgotten (the next use loads it afresh).
+        Returns (the picker's choices, the names forgotten)."""
+        forgotten = []
+        with self._lock:
+            for name, model in list(self._models.items()):
+                gone = not (model.directory / "config.json").is_file()
+                if gone or folder_fingerprint(model.directory) != model.fingerprint:
+                    del self._models[name]
+                    self._sliders.pop(name, None)
+                    forgotten.append(name)
+        return self.model_choices(), forgotten
 
     def welcome(self) -> str:
         """The sentence under the model picker: what the models are and what to try first."""

@@ -10,6 +10,7 @@ from trainer.cli import main
 DATA = "synthetic:600"
 GRAY = "tiny-vae-gray"  # sorts after tiny-vae: the app still opens on the RGB one
 TINY = ["tiny-vae", GRAY]
+BUILT = "my-faces"  # made by `python -m trainer build`, as a user with their own images would
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
 SHIPPED = sorted(p.parent.name for p in CHECKPOINTS.glob("*/config.json"))  # what a user of the app meets
 
@@ -31,6 +32,22 @@ def build_models_root(root: Path) -> Path:
     assert main(["evaluate", "--checkpoint", str(models / "tiny-vae"), "--data", DATA, "--num-samples", "16",
                  "--temperatures", "0.7", "--no-cache"]) == 0
     return models
+
+
+def build_args(out: Path, runs: Path, epochs: int = 3, data: str = "synthetic:300") -> list[str]:
+    """The one command a user runs on their own images (here: synthetic faces; pca and umap maps only)."""
+    return ["build", "--data", data, "--preset", "vae-tiny", "--name", out.name, "--epochs", str(epochs),
+            "--out", str(out), "--runs", str(runs), "--maps", "pca", "umap", "--no-cache"]
+
+
+def build_model(root: Path) -> tuple[Path, str]:
+    """A model folder made by ``python -m trainer build`` (estimate included): (folder, what it printed)."""
+    import io
+
+    out, said = root / "models" / BUILT, io.StringIO()
+    with contextlib.redirect_stderr(said), contextlib.redirect_stdout(said):
+        assert main(build_args(out, root / "runs")) == 0, said.getvalue()[-2000:]
+    return out, said.getvalue()
 
 
 def free_port() -> int:

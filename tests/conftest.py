@@ -56,12 +56,21 @@ def served_app(tiny_models):
 
 
 @pytest.fixture(scope="session")
-def every_model_root(tiny_models, tmp_path_factory) -> Path:
-    """The shipped folders and the tiny ones side by side, as links (nothing copied): what the matrix serves."""
+def built_model(tmp_path_factory) -> tuple[Path, str]:
+    """A folder made by ``python -m trainer build`` on synthetic faces: (folder, what the build printed)."""
+    from app_fixtures import build_model
+
+    return build_model(tmp_path_factory.mktemp("built"))
+
+
+@pytest.fixture(scope="session")
+def every_model_root(tiny_models, built_model, tmp_path_factory) -> Path:
+    """The shipped folders, the tiny ones and a built one side by side, as links (nothing copied): what the
+    matrix serves."""
     from app_fixtures import CHECKPOINTS, SHIPPED, TINY
 
     root = tmp_path_factory.mktemp("every-model")
-    for folder in [CHECKPOINTS / name for name in SHIPPED] + [tiny_models / name for name in TINY]:
+    for folder in [CHECKPOINTS / name for name in SHIPPED] + [tiny_models / name for name in TINY] + [built_model[0]]:
         (root / folder.name).symlink_to(folder, target_is_directory=True)
     return root
 

@@ -20,7 +20,7 @@ from PIL import Image
 
 from trainer.data.synthetic import synthetic_faces
 
-from app_fixtures import SHIPPED, TINY
+from app_fixtures import BUILT, SHIPPED, TINY
 
 SLIDERS = 16
 
@@ -66,7 +66,7 @@ def base_token(face_html: str) -> str:
     return re.search(r'data-base="([^"]+)"', face_html).group(1)
 
 
-@pytest.mark.parametrize("name", SHIPPED + TINY)
+@pytest.mark.parametrize("name", SHIPPED + TINY + [BUILT])
 def test_every_operation_on_every_model(matrix_app, real_looking_face, tmp_path, name):
     app, url = matrix_app
     model = app.explorer.model(name)  # loaded once: the server's own instance

@@ -17,7 +17,7 @@ pytest.importorskip("streamlit")
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from app_fixtures import SHIPPED, TINY  # noqa: E402
+from app_fixtures import BUILT, SHIPPED, TINY  # noqa: E402
 from explorer.service import ENV_VAR, Explorer  # noqa: E402
 from trainer.data.synthetic import synthetic_faces  # noqa: E402
 
@@ -74,7 +74,7 @@ def png(image: Image.Image) -> bytes:
 
 # The shipped models take 15-23 s each here: they run in make test-all and CI; the tiny stand-ins (RGB and
 # grayscale) keep every page in the fast tier.
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) for name in SHIPPED] + TINY)
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.slow) for name in SHIPPED] + TINY + [BUILT])
 def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatch, name):
     monkeypatch.setenv(ENV_VAR, str(every_model_root))
     model = explorer.model(name)

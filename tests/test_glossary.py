@@ -16,6 +16,11 @@ def test_each_figure_gets_its_meaning_on_hover_and_nothing_else_changes():
     assert __import__("re").sub(r"<abbr title=\"[^\"]*\">", "", plain) == text
 
 
+def test_a_gans_training_diagnostics_are_explained_too():
+    marked = with_tooltips("Test split, training diagnostics: D(real) 0.752 · D(fake) 0.170 · D loss 0.494 · G loss 1.846")
+    assert all(f'">{term}</abbr>' in marked for term in ("D(real)", "D(fake)", "D loss", "G loss"))
+
+
 def test_the_glossary_names_every_term_once():
     lines = glossary_lines().splitlines()
     assert len(lines) == len(TERMS) and all(line.startswith("- **") for line in lines)

@@ -107,6 +107,18 @@ def test_fit_prior_and_sample_from_it_on_the_command_line(vae_folder, tmp_path, 
     assert len(errors) == 2 and all(line.startswith("error:") for line in errors)
 
 
+def test_the_cards_samples_are_drawn_from_the_fitted_prior_as_the_app_samples(vae_folder, tmp_path):
+    """samples.png is the first picture of a model a person sees: from the fitted prior, not N(0, I)."""
+    count = json.loads((vae_folder / "config.json").read_text())["training"]["train_config"]["sample_count"]
+    assert main(["fit-prior", "--checkpoint", str(vae_folder), "--components", "3"]) == 0
+    for prior in ("fitted", "normal"):
+        assert main(["sample", "--checkpoint", str(vae_folder), "--out", str(tmp_path / f"{prior}.png"),
+                     "--prior", prior, "--count", str(count), "--seed", "0"]) == 0
+    card = np.asarray(Image.open(vae_folder / "samples.png"))
+    assert np.array_equal(card, np.asarray(Image.open(tmp_path / "fitted.png")))
+    assert not np.array_equal(card, np.asarray(Image.open(tmp_path / "normal.png")))
+
+
 def test_a_gan_has_no_fitted_prior(tmp_path, capsys):
     assert main(["train", "--preset", "dcgan-tiny", "--data", "synthetic:64", "--epochs", "1", "--out",
                  str(tmp_path / "run"), "--no-cache"]) == 0

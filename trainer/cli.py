@@ -1,4 +1,4 @@
-"""``python -m trainer {train,invert,embed,fit-prior,export,evaluate,results,sample}``: options are derived from the config dataclasses' fields."""
+"""``python -m trainer {build,train,invert,embed,fit-prior,export,evaluate,results,sample}``: options are derived from the config dataclasses' fields."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from pathlib import Path
 
 import torch
 
+from trainer.build import add_build_parser
 from trainer.config import PRESETS, TrainConfig, build_configs
 from trainer.data import DataSourceError
 from trainer.models import CheckpointError, ConvVAE, DCGAN, DCGANConfig, VAEConfig, load_model
 
 # What an interrupted command leaves behind (every other command writes its files only at the end).
-INTERRUPTED = {"train": "the last completed epoch is saved; continue with --resume"}
+INTERRUPTED = {"train": "the last completed epoch is saved; continue with --resume",
+               "build": "what was finished is kept; run the same command again to continue"}
 
 # Options that may change when a run is resumed; anything else must match the run's saved config.
 # ema_decay: the average only watches G, it never changes the G/D trajectory.
@@ -127,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     add_cache_options(evaluate)
+
+    add_build_parser(commands)
 
     results = commands.add_parser("results", help="print the Markdown results table of evaluated checkpoints")
     results.add_argument("--checkpoints", type=Path, default=Path("checkpoints"), help="folder of checkpoints")
@@ -324,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
                          device=args.device, seed=args.seed, data_cache=None if args.no_cache else args.cache_dir,
                          feature_cache=None if args.no_cache else args.feature_cache, max_images=args.max_images,
                          temperatures=tuple(args.temperatures))
+        elif args.command == "build":
+            from trainer.build import run_build
+
+            run_build(args)
         elif args.command == "results":
             print(results_table_of(args.checkpoints))
         elif args.command == "sample":

@@ -57,8 +57,10 @@ def is_better(new: dict, old_path: Path) -> bool:
     return new.get("epoch", 0) > old.get("epochs", 0)
 
 
-def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = False, note: str | None = None) -> Path:
-    """``note``: why training stopped where it did (shown in the card; kept across re-exports)."""
+def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = False, note: str | None = None,
+               next_step_hint: bool = True) -> Path:
+    """``note``: why training stopped where it did (shown in the card; kept across re-exports).
+    ``next_step_hint``: say which command comes next (not when ``build`` runs it itself)."""
     run = RunDir(run_path)
     if not run.run_config.is_file():
         raise CheckpointError(f"{run_path} is not a training run folder (no run_config.json)")
@@ -151,8 +153,10 @@ def export_run(run_path: Path, out: Path, dtype: str = "float16", force: bool = 
     inversion = _json(out / INVERSION_DIR / "config.json").get("inversion")
     atomic_write_text(out / "MODEL_CARD.md", model_card(out.name, read_checkpoint_config(out), run_config, metrics,
                                                         _history(run.metrics), model, inversion))
-    log.info("exported %s (epoch %d) to %s; now run: python -m trainer embed --checkpoint %s %s", run.root,
-             metrics["epochs"], out, out, " ".join(f"--data {d}" for d in run_config["data"]))
+    log.info("exported %s (epoch %d) to %s", run.root, metrics["epochs"], out)
+    if next_step_hint:
+        log.info("now run: python -m trainer embed --checkpoint %s %s", out,
+                 " ".join(f"--data {d}" for d in run_config["data"]))
     return out
 
 

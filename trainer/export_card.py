@@ -160,7 +160,7 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         *[f"- `{s['spec']}`: {s['images']:,} images ({s.get('skipped', 0)} unreadable skipped)" for s in sources],
         f"- {data.get('train_images', '?'):,} train / {data.get('test_images', '?'):,} test images; split: "
         + "; ".join(sorted({split_of(s) for s in sources})),
-        "- the folder holds no dataset images: `samples.png` and `evolution.png` are decoded from a fixed latent",
+        "- the folder holds no dataset images: `samples.png` and `evolution.png` are drawn by the model",
         "",
         "## Training",
         "",
@@ -187,9 +187,12 @@ def model_card(name: str, meta: dict, run_config: dict, metrics: dict, history: 
         + (" A Gaussian likelihood is a density over continuous pixels, so its −log-likelihood (and the loss) "
            "goes below zero as σ shrinks." if is_vae and train["recon_loss"] == "gaussian" else ""),
         "",
-        "Files: `samples.png` (the run's fixed latents decoded by the stored weights), `evolution.png` (the same "
-        "latents after every epoch, as training drew them; rows listed in `evolution.json`), `loss_curves.png`, "
-        "`training_metrics.csv`, `atlas.npz` + `atlas.json` "
+        "Files: `samples.png` ("
+        + ("faces decoded by the stored weights from z drawn from the fitted latent prior, as the app samples "
+           "them, once `embed` has fitted it; before that the run's fixed N(0, I) latents" if is_vae else
+           "the run's fixed latents decoded by the stored weights")
+        + "), `evolution.png` (the run's fixed latents after every epoch, as training drew them; rows listed in "
+        "`evolution.json`), `loss_curves.png`, `training_metrics.csv`, `atlas.npz` + `atlas.json` "
         "(the encoded dataset, made by `python -m trainer embed`)"
         + (", `latent_prior.safetensors` (the Gaussian mixture fitted to the training codes, made by the same "
            "command)." if is_vae else "."),

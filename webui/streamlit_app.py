@@ -301,6 +301,10 @@ def main() -> None:
     st.set_page_config(page_title="anime-latent-explorer", layout="wide")
     st.title("anime-latent-explorer")
     explorer = get_explorer(os.environ.get(ENV_VAR) or str(DEFAULT_ROOT))
+    # A model built while the app runs (python -m trainer build) appears without a restart.
+    if st.sidebar.button("↻ Refresh models", key="refresh-models", help="look for model folders built since"):
+        if explorer.refresh()[1]:
+            st.cache_data.clear()  # pictures drawn by weights that have since been rebuilt
     choices = explorer.model_choices()
     names, labels = [name for _, name in choices], {name: label for label, name in choices}
     if not names:

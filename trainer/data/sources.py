@@ -180,3 +180,31 @@ def read_source(spec: str, size: int, channels: int, limit: int | None = None, s
     if path.exists():
         raise DataSourceError(f"{spec} is neither a folder nor a .zip of images")
     raise DataSourceError(f"data source not found: {spec}")
+
+
+def native_sizes(spec: str, limit: int = 200) -> list[int]:
+    """The shorter side, in pixels, of up to ``limit`` of a folder's or zip's images as stored (headers only,
+    evenly spread over the files); Fashion-MNIST's 28; none for synthetic faces, which are drawn at any size."""
+    kind, _, _ = spec.partition(":")
+    path = Path(spec).expanduser()
+    if kind == "fashion-mnist" and not path.exists():
+        return [28]
+    if path.is_dir():
+        files = _image_files(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
+        opener = lambda name: open(path / name, "rb")  # noqa: E731
+    elif path.is_file() and path.suffix.lower() == ".zip":
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError):
+            return []  # reading the source reports it
+        files, opener = _image_files(iter(archive.namelist())), archive.open
+    else:
+        return []
+    sides = []
+    for name in files[:: max(1, len(files) // limit)][:limit]:
+        try:
+            with opener(name) as handle, Image.open(handle) as image:
+                sides.append(min(image.size))
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, EOFError, zipfile.BadZipFile):
+            continue
+    return sides

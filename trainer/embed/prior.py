@@ -14,10 +14,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import torch
 from scipy.stats import multivariate_normal
 from sklearn.mixture import GaussianMixture
 
-from trainer.models import ConvVAE, load_model
+from trainer.artifacts import grid_image, save_png
+from trainer.models import ConvVAE, load_model, read_checkpoint_config
 from trainer.models.atlas import Atlas, load_atlas
 from trainer.models.checkpoint import WEIGHTS_NAME, sha256_of_file
 from trainer.models.latent_prior import LatentPrior, LatentPriorError
@@ -67,8 +69,20 @@ def fit_prior_for_checkpoint(checkpoint: Path, atlas: Atlas | None = None, compo
     prior.manifest.update(weights_sha256=sha256_of_file(checkpoint / WEIGHTS_NAME),
                           created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     prior.save(checkpoint)
+    write_prior_samples(checkpoint, prior)
     log.info("latent prior: %d components fitted to %d codes in %.1f s; held-out log-density %.1f nats "
              "(N(0, I): %.1f)", components, prior.manifest["train_codes"], prior.manifest["fit_seconds"],
              prior.manifest["test_log_density"] or float("nan"),
              prior.manifest["test_log_density_standard_normal"] or float("nan"))
     return prior
+
+
+def write_prior_samples(checkpoint: Path, prior: LatentPrior) -> None:
+    """``samples.png``, the first faces a reader of the card sees, drawn as the app draws a VAE's samples:
+    from the fitted prior (N(0, I) misses where the codes are and decodes to mush), seeded by the run's seed,
+    as many as the run's sample grid."""
+    train = read_checkpoint_config(checkpoint).get("training", {}).get("train_config", {})
+    model = load_model(checkpoint).eval()
+    z = prior.sample(int(train.get("sample_count", 64)), torch.Generator().manual_seed(int(train.get("seed", 0))))
+    with torch.no_grad():
+        save_png(grid_image(model.decode(z)), checkpoint / "samples.png")

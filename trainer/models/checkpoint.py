@@ -22,6 +22,8 @@ from trainer.atomic import atomic_write, atomic_write_json
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+# Present while ``python -m trainer build`` is still writing a folder: the explorer does not offer it yet.
+BUILDING_NAME = ".build-in-progress"
 FORMAT_VERSION = 1
 
 

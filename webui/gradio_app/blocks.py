@@ -71,6 +71,8 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
         with gr.Row():
             model_name = gr.Dropdown(choices, value=first, label="Model", scale=2,
                                      info=explorer.welcome())
+            # A model built while the app runs (python -m trainer build) appears without a restart.
+            refresh = gr.Button("↻ Refresh models", size="sm", scale=0, min_width=120, elem_id="refresh-models")
             seed = gr.Number(value=42, precision=0, label="Seed", scale=1)
             temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature (truncation < 1)", scale=2)
             # No value built in: an API call that names no prior gets the model's default; the page shows it.
@@ -169,6 +171,9 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
         pixels.input(None, pixels, None, js=PIXELS_JS, api_name=False)  # the browser alone: nothing to compute
         # Every operation is a named endpoint; slider drags send only their last value.
         model_outputs = [summary, base, face, *sliders]
+        rebuilt = gr.State(False)
+        refresh.click(h.refresh_models, model_name, [model_name, rebuilt], api_name="refresh_models").then(
+            h.reselect_if_rebuilt, [model_name, seed, temperature, rebuilt], model_outputs, api_name=False)
         model_name.change(h.select_model, [model_name, seed, temperature], model_outputs, api_name="select_model")
         demo.load(share.restore_from_url, None, [model_name, seed, temperature, pending], api_name=False).then(
             h.select_model, [model_name, seed, temperature], model_outputs, api_name=False).then(

@@ -57,6 +57,19 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
         return [with_tooltips(summary_markdown(explorer.summary(name))), base.tolist(), face_view(name, base),
                 *updates]
 
+    def refresh_models(current: str | None):
+        """Look for model folders built since the page opened. Returns the picker (the current model kept
+        while it is still there) and whether the current model must be shown again (its folder was rebuilt)."""
+        choices, forgotten = explorer.refresh()
+        names = [name for _, name in choices]
+        value = current if current in names else (names[0] if names else None)
+        gr.Info(f"{len(names)} models" + (f"; {', '.join(forgotten)} loaded afresh" if forgotten else ""))
+        return gr.Dropdown(choices=choices, value=value), value == current and current in forgotten
+
+    def reselect_if_rebuilt(name: str, seed: int, temperature: float, rebuilt: bool):
+        """After a refresh: the current model afresh (summary, face, sliders) if its folder was rebuilt."""
+        return select_model(name, seed, temperature) if rebuilt else [gr.skip()] * (3 + slider_count)
+
     @user_errors
     def subject_words(name: str):
         """The labels that name what the model draws (a Fashion-MNIST model draws garments, not faces)."""
