@@ -1,6 +1,7 @@
 """Every command in the README and docs/ still exists, with every option it is shown with: each program's
 ``--help`` is run and must name them (so no command in the docs rots when an option is renamed)."""
 
+import functools
 import re
 import shlex
 import subprocess
@@ -37,6 +38,12 @@ def program(tokens: list[str]) -> tuple[list[str], list[str]] | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def help_of(command: tuple[str, ...]) -> subprocess.CompletedProcess:
+    """``command --help``, run once however many documented lines use the command (each run starts Python)."""
+    return subprocess.run([*command, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
 COMMANDS = [(path.relative_to(ROOT).as_posix(), line) for path in DOCS for line in shell_lines(path)]
 
 
@@ -57,7 +64,7 @@ def test_a_documented_command_exists_with_its_options(where, line):
     if found is None:
         pytest.skip(f"not a command of this project: {line}")
     command, arguments = found
-    shown = subprocess.run([*command, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    shown = help_of(tuple(command))
     assert shown.returncode == 0, f"{where}: `{' '.join(command[1:])} --help` failed: {shown.stderr[-500:]}"
     assert "``" not in shown.stdout, f"{where}: `{' '.join(command[1:])} --help` shows RST markup"
     for option in {a.split("=")[0] for a in arguments if a.startswith("--")}:

@@ -108,6 +108,7 @@ def test_bad_r1_settings_give_one_line_errors(tmp_path, capsys, args, message):
     assert err[-1].startswith("error:") and message in err[-1] and "Traceback" not in "\n".join(err)
 
 
+@pytest.mark.slow  # two torchrun workers, ≈ 9 s each: make test-all
 @pytest.mark.parametrize("args,message", [
     ([*DCGAN, "--r1-gamma", "1"], "--r1-gamma trains on one process"),
     ([*map(str, VAE_GAN), "--r1-gamma", "1"], "--adversarial-weight trains on one process"),

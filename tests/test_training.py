@@ -193,6 +193,7 @@ def test_unknown_option_is_rejected():
     assert exit_info.value.code == 2
 
 
+@pytest.mark.slow  # two torchrun workers, ≈ 10 s each: make test-all
 @pytest.mark.parametrize("preset", ["vae-tiny", "dcgan-tiny"])
 def test_torchrun_two_processes_end_with_identical_weights(tmp_path, preset):
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or "torchrun"
