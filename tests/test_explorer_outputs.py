@@ -22,6 +22,20 @@ def test_png_grid_and_gif():
     assert np.array_equal(np.asarray(gif.convert("RGB")).shape, (8, 8, 3))
 
 
+@pytest.mark.parametrize("channels", [3, 1])
+def test_a_gif_plays_each_frame_close_to_the_model_and_back_again(channels):
+    ramp = np.linspace(0, 255, 16)
+    frames = np.stack([np.stack([np.add.outer(ramp * (1 - t), ramp * t) / 2] * channels, axis=-1)
+                       for t in np.linspace(0, 1, 5)]).astype(np.uint8)  # (5, 16, 16, C): a smooth morph
+    gif = Image.open(io.BytesIO(gif_bytes(frames, upscale=4)))
+    assert gif.size == (64, 64) and gif.n_frames == 8
+    for index, expected in enumerate([0, 1, 2, 3, 4, 3, 2, 1]):
+        gif.seek(index)
+        shown = np.asarray(gif.convert("RGB"), dtype=np.int16)[::4, ::4]
+        error = np.abs(shown - frames[expected].astype(np.int16)).mean()
+        assert error < (6 if channels == 3 else 0.5), (index, error)  # colour: one palette, close; grey: exact
+
+
 def test_latent_json_round_trip_and_rejections():
     latent = np.linspace(-2, 2, 6).astype(np.float32)
     text = latent_to_json(latent, "vae-anime64")
