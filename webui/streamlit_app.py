@@ -147,7 +147,8 @@ def traversal_ui(explorer: Explorer, name: str) -> None:
     request = st.session_state.get(f"traversal-{name}")
     if request is None:
         return
-    image = traversal_grid(str(explorer.root), name, *request)
+    with st.spinner("Sweeping every slider…"):  # shown where the figure will appear
+        image = traversal_grid(str(explorer.root), name, *request)
     picture(st, image, caption="Traversal (−3σ … +3σ): a row per slider")
     st.download_button("Download PNG", png_bytes(image), file_name=f"{name}-traversal.png", mime="image/png",
                        key="traversal-download")
@@ -174,7 +175,8 @@ def reconstruct_ui(explorer: Explorer, name: str) -> None:
     if upload is None:
         return
     try:
-        result = explorer.reconstruct(name, upload.getvalue())
+        with st.spinner("Encoding and reconstructing your upload…"):  # a DCGAN refines for seconds
+            result = explorer.reconstruct(name, upload.getvalue())
     except ExplorerInputError as error:
         st.error(str(error))
         return
@@ -199,7 +201,8 @@ def interpolate_ui(explorer: Explorer, name: str) -> None:
             st.session_state[key] = (latent, explorer.model(name).decode(latent), "the current slider face")
         if upload is not None:
             try:
-                result = explorer.reconstruct(name, upload.getvalue())
+                with column, st.spinner(f"Encoding {side}…"):
+                    result = explorer.reconstruct(name, upload.getvalue())
             except ExplorerInputError as error:
                 column.error(str(error))
             else:  # what the user gave (as the model takes it in) beside the model's drawing of it
@@ -214,7 +217,8 @@ def interpolate_ui(explorer: Explorer, name: str) -> None:
     if ends["A"] is None or ends["B"] is None:
         st.info("Set both ends: upload two faces, or take the current slider face.")
         return
-    faces = explorer.interpolation(name, ends["A"], ends["B"], int(frames), mode)
+    with st.spinner("Interpolating…"):
+        faces = explorer.interpolation(name, ends["A"], ends["B"], int(frames), mode)
     picture(st, grid(faces, columns=min(len(faces), 8)), caption="A → B")
     st.download_button("Download the GIF", gif_bytes(faces, upscale=GIF_UPSCALE), file_name="interpolation.gif",
                        mime="image/gif", key="gif")
@@ -225,7 +229,8 @@ def map_ui(explorer: Explorer, name: str) -> None:
     left, right = st.columns(2)
     map_name = left.radio("Map", maps, horizontal=True, key="map-name")
     colour_by = right.selectbox("Colour by", colourings, key="colour-by")
-    payload = map_payload(str(explorer.root), name, map_name, colour_by)
+    with st.spinner(f"Drawing the map of {name}…"):  # the first time per model: seconds for 58k points
+        payload = map_payload(str(explorer.root), name, map_name, colour_by)
     upload = st.session_state.get(f"upload-{name}")
     placed = explorer.placement(name, upload, map_name) if upload is not None else None
     # A star among 58k points can be hard to find: the toggle centres the view on it.
