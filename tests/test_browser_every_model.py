@@ -5,6 +5,7 @@ answer with an error toast, and each shows the model's own picture. Screenshots 
 ``$BROWSER_SHOTS`` (default: the test's tmp folder) for a person to look at.
 """
 
+import contextlib
 import os
 import re
 from io import BytesIO
@@ -111,14 +112,18 @@ def test_every_tab_of_every_shipped_model_in_a_browser(opened, matrix_app, tmp_p
     no_error_toast(page)
 
 
-def test_the_readme_screenshot_is_the_app_as_it_opens():
+def test_the_readme_screenshot_is_the_app_as_it_opens(opened):
     """The README shows the app as a newcomer meets it (``checkpoints/``, opened on the catalog's first model:
     its face and sliders), taken here. ``make screenshot`` (UPDATE_SCREENSHOT=1) rewrites the picture from this
     test; otherwise the committed one must be there, shown by the README, and of the size this test takes.
     The Sliders tab shows decodings only: no dataset image goes into the repository."""
-    from app_fixtures import CHECKPOINTS, browser_page, served
+    from app_fixtures import CHECKPOINTS, served
 
-    with served(CHECKPOINTS) as (app, url), browser_page(url, *SCREENSHOT_SIZE) as page:
+    width, height = SCREENSHOT_SIZE
+    # A page of the module's browser (Playwright's sync API runs one per thread).
+    with served(CHECKPOINTS) as (app, url), contextlib.closing(
+            opened.context.browser.new_page(viewport={"width": width, "height": height})) as page:
+        page.goto(url, wait_until="load")
         page.wait_for_function(PAINTED_FACE, timeout=60_000)
         opened_on = page.evaluate("() => document.querySelector('#face img').dataset.model")
         assert opened_on == app.explorer.model_choices()[0][1] == "vae-anime64-best"
