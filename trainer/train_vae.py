@@ -52,9 +52,9 @@ def train_vae(session: Session) -> dict:
                 recon, mu, logvar = model(x, generator=noise)
             loss, recon_term, kl_term = vae_loss(recon, x, mu, logvar, beta=beta, kind=cfg.recon_loss,
                                                  reduction=cfg.recon_reduction)
+            adversarial_figures = {}
             if critic is not None:
                 loss, adversarial_figures = adversarial_step(vae, critic, x, recon, loss, recon_term, session, noise)
-                figures.add(**adversarial_figures)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -64,7 +64,7 @@ def train_vae(session: Session) -> dict:
             session.global_step += 1
             meter.step(len(x) * runtime.world_size)
             bar.update(len(x) * runtime.world_size)
-            figures.add(loss=loss, recon=recon_term, kl=kl_term)
+            figures.add(loss=loss, recon=recon_term, kl=kl_term, **adversarial_figures)
             if step % LOG_INTERVAL == 0:
                 bar.set_postfix(figures.shown(4), beta=f"{beta:.3g}")
             if session.reached_max_steps():
