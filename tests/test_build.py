@@ -46,12 +46,7 @@ def test_a_build_writes_a_folder_the_app_serves_and_says_how_to_open_it(built_mo
 
 def test_running_a_finished_build_again_redoes_nothing_and_redo_redoes_from_that_stage(built_model, tmp_path,
                                                                                         capsys):
-    folder, _ = built_model
-    copy = tmp_path / "copy"
-    shutil.copytree(folder.parents[1], copy, symlinks=True)
-    out, runs = copy / "models" / BUILT, copy / "runs"
-    state = runs / "build" / BUILT / "build.json"
-    state.write_text(state.read_text().replace(str(folder), str(out)))  # the build, moved with its folders
+    out, runs = moved_build(built_model, tmp_path)
     weights, atlas = (out / "model.safetensors").stat().st_mtime_ns, (out / "atlas.npz").stat().st_mtime_ns
     capsys.readouterr()
     assert main(build_args(out, runs)) == 0
@@ -63,6 +58,44 @@ def test_running_a_finished_build_again_redoes_nothing_and_redo_redoes_from_that
     assert "[2/3] export: done earlier" in said and "[3/3] embed: done earlier" not in said
     assert (out / "model.safetensors").stat().st_mtime_ns == weights
     assert (out / "atlas.npz").stat().st_mtime_ns != atlas
+
+
+def moved_build(built_model, tmp_path) -> tuple[Path, Path]:
+    """A copy of the built folder and its build state, free to change: (model folder, runs folder)."""
+    folder, _ = built_model
+    copy = tmp_path / "copy"
+    shutil.copytree(folder.parents[1], copy, symlinks=True)
+    out, runs = copy / "models" / BUILT, copy / "runs"
+    state = runs / "build" / BUILT / "build.json"
+    state.write_text(state.read_text().replace(str(folder), str(out)))  # the build, moved with its folders
+    return out, runs
+
+
+@pytest.mark.inception  # the FID network: make test-all
+def test_evaluate_as_a_later_stage_adds_fid_and_the_summary_shows_it(built_model, tmp_path, capsys):
+    out, runs = moved_build(built_model, tmp_path)
+    capsys.readouterr()
+    assert main([*build_args(out, runs), "--evaluate", "--eval-samples", "16"]) == 0
+    said = capsys.readouterr()
+    assert "[3/4] embed: done earlier" in said.err and "[4/4] evaluate: 16 samples" in said.err
+    fid = json.loads((out / "metrics.json").read_text())["evaluation"]["generation"]["fid"]
+    assert fid > 0 and f"FID {fid:.1f}" in said.out
+
+
+@pytest.mark.slow  # a DCGAN and its inversion encoder: make test-all
+def test_a_dcgan_build_adds_the_inversion_encoder_so_uploads_work(tmp_path, capsys):
+    from trainer.data.synthetic import synthetic_faces
+
+    out, runs = tmp_path / "models" / "my-gan", tmp_path / "runs"
+    assert main(["build", "--data", "synthetic:300", "--preset", "dcgan-tiny", "--name", "my-gan", "--epochs", "2",
+                 "--invert-steps", "60", "--maps", "pca", "--out", str(out), "--runs", str(runs), "--no-cache"]) == 0
+    said = capsys.readouterr().err
+    assert "[3/4] invert: the DCGAN's image → z encoder, 60 + 60 steps" in said and "[4/4] embed" in said
+    _, face, _, _ = next(synthetic_faces(1, 64, seed=3))
+    upload = tmp_path / "face.png"
+    face.save(upload)
+    result = Explorer(out.parent, data=[]).reconstruct("my-gan", upload.read_bytes())
+    assert result.reconstruction.shape == (16, 16, 3) and np.isfinite(result.psnr)
 
 
 def small_pngs(folder: Path, count: int, size: int, broken: int = 0) -> Path:

@@ -38,6 +38,7 @@ MIN_IMAGES = 100  # fewer leave a test split too small to measure anything (20 %
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 STATE_NAME = "build.json"
 PROBE_STEPS = 12  # the measured run before training: 2 warm-up steps, then 10 timed
+UMAP_COMPILE_S = 20.0  # numba compiles UMAP's kernels on its first use in a process
 
 
 class BuildError(ValueError):
@@ -276,8 +277,8 @@ def estimate_build(args: argparse.Namespace, train_config, model_config, cache: 
         speed = train_images / max(probe_s, 1e-3)
     train_s = train_config.epochs * epoch_s
     # Encoding runs forward only (about a third of a training step); the maps (UMAP, t-SNE) add roughly
-    # a second per thousand images on two cores.
-    embed_s = len(data) / (3 * speed) + len(data) / 1000
+    # a second per thousand images on two cores, and UMAP compiles itself first (19 s measured on 2 cores).
+    embed_s = len(data) / (3 * speed) + len(data) / 1000 + (UMAP_COMPILE_S if "umap" in args.maps else 0.0)
     invert_s = 2 * args.invert_steps * 128 / speed if "invert" in stages else 0.0
     total = train_s + embed_s + invert_s
     log.info("estimate: %.0f img/s measured here → training ≈ %s (%d epochs of %d images), embedding ≈ %s%s; "
