@@ -272,17 +272,19 @@ def estimate_build(args: argparse.Namespace, train_config, model_config, cache: 
     if speed:
         # The probe's time beyond its timed steps: loading, one evaluation and one checkpoint, paid every epoch.
         epoch_s = train_images / speed + max(0.0, probe_s - PROBE_STEPS * train_config.batch_size / speed)
+        measured = f"{speed:.0f} img/s measured here"
     else:  # an epoch of fewer steps than the probe's: the probe was one whole epoch
         epoch_s = probe_s
         speed = train_images / max(probe_s, 1e-3)
+        measured = f"one epoch took {probe_s:.0f} s here"
     train_s = train_config.epochs * epoch_s
     # Encoding runs forward only (about a third of a training step); the maps (UMAP, t-SNE) add roughly
     # a second per thousand images on two cores, and UMAP compiles itself first (19 s measured on 2 cores).
     embed_s = len(data) / (3 * speed) + len(data) / 1000 + (UMAP_COMPILE_S if "umap" in args.maps else 0.0)
     invert_s = 2 * args.invert_steps * 128 / speed if "invert" in stages else 0.0
     total = train_s + embed_s + invert_s
-    log.info("estimate: %.0f img/s measured here → training ≈ %s (%d epochs of %d images), embedding ≈ %s%s; "
-             "the build ≈ %s", speed, duration(train_s), train_config.epochs, train_images, duration(embed_s),
+    log.info("estimate: %s → training ≈ %s (%d epochs of %d images), embedding ≈ %s%s; "
+             "the build ≈ %s", measured, duration(train_s), train_config.epochs, train_images, duration(embed_s),
              f", inversion ≈ {duration(invert_s)}" if invert_s else "", duration(total))
     return total
 

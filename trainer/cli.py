@@ -201,8 +201,9 @@ def run_train(args: argparse.Namespace) -> dict:
         stop_runtime(session.runtime)
     if session.runtime.is_main:
         logging.getLogger("trainer").info(
-            "done: %s steps, %.1f s, %s img/s; checkpoint in %s", summary["global_step"], summary["wall_time_s"],
-            summary["train_images_per_s"], session.run.checkpoint)
+            "done: %s steps, %.1f s, %s; checkpoint in %s", summary["global_step"], summary["wall_time_s"],
+            f"{summary['train_images_per_s']} img/s" if summary["train_images_per_s"] else "too few steps to time",
+            session.run.checkpoint)
     return summary
 
 
