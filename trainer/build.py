@@ -14,6 +14,7 @@ or a full disk and it goes on at the stage where it stopped, and inside training
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import shutil
@@ -84,8 +85,6 @@ class BuildState:
     def open(cls, folder: Path, request: dict) -> "BuildState":
         state = cls(folder, request)
         if state.path.is_file():
-            import json
-
             saved = json.loads(state.path.read_text())
             changed = [key for key in ("preset", "data", "out") if saved["request"].get(key) != request[key]]
             if changed:
@@ -299,8 +298,6 @@ def duration(seconds: float) -> str:
 
 def build_summary(out: Path, timings: dict[str, float]) -> dict:
     """Time per stage, the test figures, where the folder is and how to open it."""
-    import json
-
     metrics = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").is_file() else {}
     test = metrics.get("test", {})
     figures = ", ".join(f"{label} {test[key]:.{digits}f}" for key, label, digits in (
