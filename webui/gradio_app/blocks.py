@@ -60,7 +60,10 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
     names = [name for _, name in choices]
     first = names[0] if names else None
     # delete_cache: Gradio's copies of the files handed out go after an hour, as our originals do.
-    with gr.Blocks(title="anime-latent-explorer", delete_cache=(MAX_AGE_S, MAX_AGE_S)) as demo:
+    # analytics_enabled=False: the app sends nothing about its use to anyone (Gradio's usage telemetry is on by
+    # default otherwise).
+    with gr.Blocks(title="anime-latent-explorer", delete_cache=(MAX_AGE_S, MAX_AGE_S),
+                   analytics_enabled=False) as demo:
         gr.Markdown("# anime-latent-explorer\nDrag a model's latent sliders, reconstruct and blend your own images, "
                     "and browse the map of everything it encoded: VAEs and a DCGAN trained on 58k anime faces, and "
                     "two VAEs trained on Fashion-MNIST garments.")

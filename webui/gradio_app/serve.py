@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import gradio as gr
@@ -17,11 +18,17 @@ from webui.gradio_app.face import face_route
 
 def launch(demo: gr.Blocks, explorer: Explorer, **options):
     """Serve ``demo`` (built over ``explorer``) with the face route; ``options`` go to Gradio's launch."""
+    # Gradio's queue rebuilds a pandas table of its last 10,000 events after every event, for a monitoring
+    # dashboard this app turns off: under 30 concurrent users that held the GIL for ~4% of the server's time
+    # and grew with uptime. Kept: the last 1,000 events, summarised every 1,000 (an operator may override).
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     route = face_route(lambda name, base, offsets: explorer.face(name, base, offsets)[0],
                        lambda name: explorer.model(name).latent_dim, SLIDER_COUNT)
     # max_file_size: Gradio refuses a file over the core's image limit before writing it to disk.
     return demo.queue(default_concurrency_limit=CONCURRENT_EVENTS).launch(
-        css=CSS, app_kwargs={"routes": [route]}, max_file_size=MAX_UPLOAD_BYTES, **options)
+        css=CSS, app_kwargs={"routes": [route]}, max_file_size=MAX_UPLOAD_BYTES,
+        enable_monitoring=False, **options)
 
 
 def main(argv: list[str] | None = None) -> None:
