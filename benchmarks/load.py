@@ -56,7 +56,7 @@ def user(url: str, model: str, requests: int, faces: list[str], seed: int) -> li
 
     rng = random.Random(seed)
     # The server is plain http on loopback, so TLS is never used; but gradio_client opens a new httpx client per
-    # call, and with verification on each one loads the CA bundle again (≈ 30 ms of CPU). Left on, the load
+    # call, and with verification on each one loads the CA bundle again. Left on, the load
     # generator spent 7× the server's CPU on the same 2 cores, most of it there (py-spy), and the latencies
     # measured the client. ssl_verify=False only skips building that unused context.
     client = Client(url, verbose=False, ssl_verify=False, analytics_enabled=False)

@@ -1,6 +1,5 @@
 """What the serving benchmarks share: a free loopback port, a process's resident memory and CPU time."""
 
-
 from __future__ import annotations
 
 import os

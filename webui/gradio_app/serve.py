@@ -37,8 +37,8 @@ def cap_malloc_arenas(arenas: int = 2) -> None:
     """Fewer glibc malloc arenas for a server of many threads. Each thread that allocates under contention gets
     an arena of its own (up to 8 per core) and keeps its freed memory: under 30 concurrent users the RSS grew
     +117 MB over three runs; capped at 2 arenas, +31 MB, and at 50 users it peaks 440 MB lower
-    (benchmarks/load.py). The same as
-    MALLOC_ARENA_MAX=2, which a Gradio Space cannot set before the process starts. Not glibc: nothing to do."""
+    (benchmarks/load.py). The same as MALLOC_ARENA_MAX=2, which a Gradio Space cannot set before the process
+    starts. Not glibc: nothing to do."""
     if sys.platform.startswith("linux") and "MALLOC_ARENA_MAX" not in os.environ:
         try:
             ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8 is M_ARENA_MAX in glibc's malloc.h
