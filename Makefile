@@ -22,14 +22,18 @@ demo: $(VENV)/.installed
 
 # The fast tier: everything but the tests marked browser (headless Chromium), inception (the FID network) and
 # slow (long training); test-all runs every test, as CI does, and first installs Chromium where it can.
+# Tests run on a worker per core (pytest-xdist, at most 4: each worker holds its own served apps); the browser
+# tests run alone afterwards, since a page's waits would otherwise compete with training for the cores.
 FAST := not browser and not inception and not slow
+WORKERS := -n auto --maxprocesses 4
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -m "$(FAST)"
+	$(PY) -m pytest -q $(WORKERS) -m "$(FAST)"
 
 test-all: $(VENV)/.installed
 	bash .ci/ensure-chromium
-	$(PY) -m pytest -q
+	status=0; $(PY) -m pytest -q $(WORKERS) -m "not browser" || status=$$?; \
+	$(PY) -m pytest -q -m browser || status=$$?; exit $$status
 
 # The README's picture of the app (docs/app.png), taken by the browser test that checks it.
 screenshot: $(VENV)/.installed

@@ -30,7 +30,7 @@ def build_models_root(root: Path) -> Path:
     assert main(["embed", "--checkpoint", str(models / "tiny-vae"), "--data", DATA, "--maps", "pca", "umap",
                  "--no-cache", "--min-tag-count", "10"]) == 0
     assert main(["evaluate", "--checkpoint", str(models / "tiny-vae"), "--data", DATA, "--num-samples", "16",
-                 "--temperatures", "0.7", "--no-cache"]) == 0
+                 "--temperatures", "0.7", "--max-images", "200", "--no-cache"]) == 0
     return models
 
 

@@ -1,9 +1,21 @@
+import os
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
+import torch
+from filelock import FileLock
 
 from trainer.data.synthetic import synthetic_faces
+
+# A worker per core (make test): each gets its share of the cores, so that two workers' torch thread pools do
+# not contend for the same two cores (and their subprocesses inherit the share).
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if WORKERS > 1:
+    THREADS = max(1, (os.cpu_count() or 1) // WORKERS)
+    os.environ.setdefault("OMP_NUM_THREADS", str(THREADS))
+    torch.set_num_threads(THREADS)
 
 
 def write_face_files(folder: Path, count: int, size: int = 40) -> list[str]:
@@ -38,12 +50,30 @@ def face_zip(tmp_path, face_folder) -> Path:
     return archive
 
 
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """The folder ``build(folder)`` fills, made once per test run. Under pytest-xdist each worker asks for the
+    session fixtures itself: the first to come builds (≈ 1 min of training each), the others wait on a file
+    lock and reuse it, instead of every worker training the same models again."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tmp_path_factory.mktemp(name)
+        build(folder)
+        return folder
+    folder = tmp_path_factory.getbasetemp().parent / name  # shared by the workers of this run
+    with FileLock(f"{folder}.lock"):
+        if not (folder / ".built").is_file():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that failed half-way left it
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
     """A checkpoints-like folder with one tiny VAE, trained, exported and embedded (shared by app tests)."""
     from app_fixtures import build_models_root
 
-    return build_models_root(tmp_path_factory.mktemp("tiny-models"))
+    return built_once(tmp_path_factory, "tiny-models", build_models_root) / "models"
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +88,13 @@ def served_app(tiny_models):
 @pytest.fixture(scope="session")
 def built_model(tmp_path_factory) -> tuple[Path, str]:
     """A folder made by ``python -m trainer build`` on synthetic faces: (folder, what the build printed)."""
-    from app_fixtures import build_model
+    from app_fixtures import BUILT, build_model
 
-    return build_model(tmp_path_factory.mktemp("built"))
+    def build(root: Path) -> None:
+        (root / "said.txt").write_text(build_model(root)[1])
+
+    root = built_once(tmp_path_factory, "built", build)
+    return root / "models" / BUILT, (root / "said.txt").read_text()
 
 
 @pytest.fixture(scope="session")

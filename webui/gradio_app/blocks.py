@@ -15,7 +15,7 @@ from webui.gradio_app.api import add_api_endpoints
 from webui.gradio_app.face import face_widget
 from webui.gradio_app.handlers import app_handlers
 from webui.gradio_app.latent_map import MAP_LOADING_JS, hover_server, latent_map, map_handlers
-from webui.gradio_app.outputs import MAX_AGE_S
+from webui.gradio_app.outputs import MAX_AGE_S, own_gradio_cache
 from webui.gradio_app.share import share_handlers
 from webui.wording import results_markdown
 
@@ -54,6 +54,7 @@ CSS = ("img { image-rendering: pixelated; }\n"
 
 def build_demo(explorer: Explorer) -> gr.Blocks:
     """The page over ``explorer``; serve it with ``webui.gradio_app.launch(demo, explorer)``."""
+    own_gradio_cache()  # before any component: each reads the cache's place when it is made
     h = app_handlers(explorer, SLIDER_COUNT)
     maps = map_handlers(explorer, h)  # the map's controls, drawing, clicks and selections, an upload's place
     choices = explorer.model_choices()

@@ -7,14 +7,33 @@ originals here would otherwise pile up for as long as a Space runs. Each write r
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
 MAX_AGE_S = 3600
 OUTPUT_DIR = Path(tempfile.mkdtemp(prefix="anime-explorer-"))
+CACHE_OWNER = "ANIME_EXPLORER_GRADIO_CACHE_PID"  # which process chose GRADIO_TEMP_DIR (children inherit it)
+
+
+def own_gradio_cache() -> None:
+    """Give this process a Gradio cache of its own, unless the operator chose one (``GRADIO_TEMP_DIR``).
+
+    Gradio's default cache, ``/tmp/gradio``, is shared by every Gradio server on the machine and names each
+    copy by its content, so two servers that hand out the same picture hand out the same file; and a server
+    that stops deletes every file it handed out. Two copies of the app side by side (two ports, the Space
+    beside the repository's app, a test run beside a served app): stopping one broke the other's pictures."""
+    if os.environ.get(CACHE_OWNER) == str(os.getpid()):
+        return  # chosen already, by an earlier app in this process
+    if "GRADIO_TEMP_DIR" in os.environ and CACHE_OWNER not in os.environ:
+        return  # the operator's choice
+    folder = tempfile.mkdtemp(prefix="gradio-explorer-")
+    os.environ["GRADIO_TEMP_DIR"], os.environ[CACHE_OWNER] = folder, str(os.getpid())
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
 
 
 def prune(folder: Path = OUTPUT_DIR, max_age_s: float = MAX_AGE_S) -> int:
