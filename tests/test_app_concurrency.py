@@ -94,7 +94,7 @@ def test_closing_another_copy_of_the_app_leaves_this_ones_pictures(served_app, t
     """Gradio's default cache (/tmp/gradio) is shared by every Gradio server on the machine and names a copy by
     its content, and a server that closes deletes each file it handed out. So when another copy of the app
     (in a notebook, a second test worker) handed out the same picture and was closed, this copy's picture was
-    gone (404). Each app process now keeps its own cache."""
+    gone (403). Each app process now keeps its own cache."""
     _, url = served_app
     sweep_args = ("tiny-vae", 5, *[0.0] * SLIDER_COUNT)
     picture = traversal_of(url, sweep_args)["url"]

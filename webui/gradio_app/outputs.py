@@ -25,8 +25,9 @@ def own_gradio_cache() -> None:
 
     Gradio's default cache, ``/tmp/gradio``, is shared by every Gradio server on the machine and names each
     copy by its content, so two servers that hand out the same picture hand out the same file; and a server
-    that stops deletes every file it handed out. Two copies of the app side by side (two ports, the Space
-    beside the repository's app, a test run beside a served app): stopping one broke the other's pictures."""
+    that is closed in a process that goes on (a notebook, a test worker) deletes every file it handed out:
+    closing one copy of the app broke another's pictures. The own folder also goes when the process exits,
+    which Gradio's clean-up did not reach on Ctrl+C."""
     if os.environ.get(CACHE_OWNER) == str(os.getpid()):
         return  # chosen already, by an earlier app in this process
     if "GRADIO_TEMP_DIR" in os.environ and CACHE_OWNER not in os.environ:
