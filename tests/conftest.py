@@ -9,6 +9,16 @@ from filelock import FileLock
 
 from trainer.data.synthetic import synthetic_faces
 
+# anyio is a pytest plugin, so pytest rewrites every anyio module it imports, parsing its source with `ast`;
+# anyio imports most of its modules lazily, on first use. The first file a served app handed out was then
+# parsed in a server thread while another thread compiled: CPython 3.11's parser is not safe for that
+# ("SystemError: AST constructor recursion depth mismatch"), and three downloads in a run failed with a
+# truncated body. Imported here, once, in the main thread; outside pytest nothing is parsed on import.
+import anyio
+
+for name in dir(anyio):
+    getattr(anyio, name)
+
 # A worker per core (make test): each gets its share of the cores, so that two workers' torch thread pools do
 # not contend for the same two cores (and their subprocesses inherit the share).
 WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))

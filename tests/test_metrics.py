@@ -9,7 +9,7 @@ import torch
 
 from trainer.cli import main
 from trainer.data.synthetic import synthetic_faces
-from trainer.evaluate import generate, quantised, reconstruction_realism
+from trainer.evaluate import Reference, generate, quantised, reconstruction_realism
 from trainer.models import ConvVAE, VAEConfig
 from trainer.metrics import disentanglement as dis
 from trainer.metrics.errors import MetricsError
@@ -101,12 +101,11 @@ def test_reconstruction_fid_measures_the_decoder_against_the_real_reference(extr
     adds noise scores worse, and more noise worse still."""
     data = SimpleNamespace(images=faces, is_test=np.arange(len(faces)) % 2 == 1)
     identity = lambda x: (x, None)  # noqa: E731  (encode returns (μ, log σ²))
-    figures = {}
+    reference, figures = Reference.chosen(data, extractor, "train", COUNT, seed=0, feature_cache=None), {}
     for sigma in (0.0, 0.1, 0.3):
         decode = lambda z, s=sigma: z + s * torch.randn(z.shape, generator=torch.Generator().manual_seed(0))  # noqa: E731
-        figures[sigma] = reconstruction_realism(identity, decode, data, extractor, num_samples=COUNT,
-                                                reference="train", seed=0, device=torch.device("cpu"),
-                                                feature_cache=None)
+        figures[sigma] = reconstruction_realism(identity, decode, data, reference, extractor, num_samples=COUNT,
+                                                seed=0, device=torch.device("cpu"), feature_cache=None)
     real = frechet_distance(extractor(faces[~data.is_test]), extractor(faces[data.is_test]))
     assert figures[0.0]["fid"] == pytest.approx(real, rel=1e-3) and figures[0.0]["images"] == COUNT
     assert figures[0.0]["fid"] < figures[0.1]["fid"] < figures[0.3]["fid"]
@@ -179,6 +178,45 @@ def test_evaluate_cli_end_to_end(tmp_path):
     table = results_table(results_rows({"m": json.loads((tmp_path / "m" / "metrics.json").read_text())}))
     assert f"| `m` | {generation['fid']:.1f} |" in table and "seed 002 DCGAN" in table
     assert f"| {reconstruction['ssim']:.3f} | {realism['fid']:.1f} | n/a |" in table
+
+
+class CountedFeatures(InceptionFeatures):
+    """The FID network's interface over a cheap fixed projection (the real one: ≈ 0.4 s an image on one core),
+    counting what each pass was for."""
+    passes: list[tuple[str, int]] = []
+
+    def __init__(self, device="cpu", batch_size: int = 64):
+        super().__init__(device, batch_size)
+        torch.manual_seed(0)
+        self.network = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(4), torch.nn.Flatten(),
+                                           torch.nn.Linear(48, FEATURE_DIM))
+
+    def __call__(self, images, desc="Inception features"):
+        self.passes.append((desc, len(images)))
+        return super().__call__(images, desc)
+
+
+def test_an_evaluation_computes_the_real_reference_features_once(tiny_models, tmp_path, monkeypatch):
+    """Every FID of one run (samples from N(0, I) and from the fitted prior, the reconstructions) compares
+    against the same real images. Without a feature cache, each figure used to compute their features again:
+    3× here, and on a 10k-image reference ≈ 15 min each time."""
+    import shutil
+
+    import trainer.evaluate
+
+    shutil.copytree(tiny_models / "tiny-vae", tmp_path / "m")
+    monkeypatch.setattr(trainer.evaluate, "InceptionFeatures", CountedFeatures)
+    # FID's 2048×2048 matrix square root costs ≈ 4.5 s a figure whatever the set sizes; what is counted here is
+    # the feature passes, so a mean distance stands in (FID itself: the tests above).
+    monkeypatch.setattr(trainer.evaluate, "frechet_distance", lambda a, b: float(np.abs(a.mean(0) - b.mean(0)).sum()))
+    CountedFeatures.passes = []
+    assert main(["evaluate", "--checkpoint", str(tmp_path / "m"), "--data", "synthetic:200", "--num-samples", "16",
+                 "--no-cache"]) == 0
+    assert sorted(CountedFeatures.passes) == [("reconstruction features", 16), ("reference features", 16),
+                                              ("sample features", 16), ("sample features", 16)]
+    evaluation = json.loads((tmp_path / "m" / "metrics.json").read_text())["evaluation"]
+    assert evaluation["generation"]["reference"] == evaluation["generation_fitted_prior"]["reference"]
+    assert evaluation["generation"]["reference"]["images"] == evaluation["reconstruction"]["realism"]["images"] == 16
 
 
 def test_evaluate_rejects_nonsense_arguments(tmp_path, capsys):

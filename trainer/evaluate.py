@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -67,20 +68,38 @@ def quantised(images: torch.Tensor) -> torch.Tensor:
     return (images.float().clamp(0, 1) * 255).round().to(torch.uint8).cpu()
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The real images every FID of one evaluation compares against, and their Inception features: computed
+    once per run (with --no-cache, four generation stages each recomputed them: 10k images ≈ 15 min a time)."""
+    split: str
+    indices: np.ndarray
+    features: np.ndarray
+    cached: bool
+
+    @classmethod
+    def chosen(cls, data, extractor, split: str, count: int, seed: int, feature_cache: Path | None) -> "Reference":
+        indices = reference_indices(data.is_test, split, count, seed)
+        features, cached = cached_features(extractor, data.images[torch.from_numpy(indices)], feature_cache)
+        return cls(split, indices, features, cached)
+
+    def selection(self, data, seed: int) -> str:
+        whole = int((data.is_test if self.split == "test" else ~data.is_test).sum())
+        return "all" if len(self.indices) == whole else f"random subset, seed {seed}"
+
+
 @torch.no_grad()
-def reconstruction_realism(encode, decode, data, extractor, *, num_samples: int, reference: str, seed: int,
+def reconstruction_realism(encode, decode, data, reference: Reference, extractor, *, num_samples: int, seed: int,
                            device: torch.device, feature_cache: Path | None, batch_size: int = 250) -> dict:
     """rFID: FID and KID of decode(encode(x)) for ``num_samples`` test faces against the samples' real reference
     set. It measures the decoder apart from the latent distribution: samples from any prior are drawn by the
     same decoder, so a VAE whose reconstructions are far from real faces cannot sample close to them either."""
-    real, _ = cached_features(extractor, data.images[torch.from_numpy(
-        reference_indices(data.is_test, reference, num_samples, seed))], feature_cache)
     chosen = torch.from_numpy(reference_indices(data.is_test, "test", num_samples, seed + 2))
     faces = data.images[chosen]
     rebuilt = torch.cat([quantised(decode(encode(x.to(device).float() / 255.0)[0]))
                          for x in faces.split(batch_size)])
     fake, _ = cached_features(extractor, rebuilt, feature_cache, "reconstruction features")
-    return {"fid": frechet_distance(real, fake), "kid": kernel_distance(real, fake, seed),
+    return {"fid": frechet_distance(reference.features, fake), "kid": kernel_distance(reference.features, fake, seed),
             "images": int(len(chosen)), "split": "test"}
 
 
@@ -93,10 +112,9 @@ def reference_indices(is_test: np.ndarray, split: str, count: int, seed: int) ->
     return np.sort(np.random.default_rng(seed).choice(pool, count, replace=False))
 
 
-def generation_figures(model, data, extractor, *, num_samples, reference, seed, device, feature_cache,
+def generation_figures(model, data, reference: Reference, extractor, *, num_samples, seed, device, feature_cache,
                        prior: LatentPrior | None = None, temperature: float = 1.0) -> dict:
-    chosen = reference_indices(data.is_test, reference, num_samples, seed)
-    real, cached = cached_features(extractor, data.images[torch.from_numpy(chosen)], feature_cache)
+    real = reference.features
     # Cached by pixels too: re-evaluating unchanged weights (seeded samples) costs no Inception pass.
     samples = generate(model, num_samples, seed + 1, device, prior=prior, temperature=temperature)
     fake, _ = cached_features(extractor, samples, feature_cache, "sample features")
@@ -107,10 +125,8 @@ def generation_figures(model, data, extractor, *, num_samples, reference, seed, 
         **precision_recall_density_coverage(real, fake),
         "samples": num_samples, "temperature": temperature,
         "sampling": f"{drawn}, seed {seed + 1}, temperature {temperature:g}, quantised to uint8",
-        "reference": {"split": reference, "images": int(len(chosen)), "features_cached": cached,
-                      "selection": "all" if len(chosen) == int((data.is_test if reference == "test"
-                                                                else ~data.is_test).sum())
-                      else f"random subset, seed {seed}"},
+        "reference": {"split": reference.split, "images": int(len(reference.indices)),
+                      "features_cached": reference.cached, "selection": reference.selection(data, seed)},
         "feature_network": extractor.identity, "preprocessing": PREPROCESSING,
     }
 
@@ -161,21 +177,23 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
                                max_images=max_images, cache_dir=data_cache, seed=seed)
     with stage("load Inception", timings):
         extractor = InceptionFeatures(runtime.device)
+    with stage("reference features", timings):
+        real = Reference.chosen(data, extractor, reference, num_samples, seed, feature_cache)
     with stage("generation", timings):
-        generation = generation_figures(model, data, extractor, num_samples=num_samples, reference=reference,
-                                        seed=seed, device=runtime.device, feature_cache=feature_cache)
+        generation = generation_figures(model, data, real, extractor, num_samples=num_samples, seed=seed,
+                                        device=runtime.device, feature_cache=feature_cache)
     fitted, prior = {}, load_latent_prior(checkpoint) if has_latent_prior(checkpoint) else None
     if prior:  # a VAE with an ex-post prior: its samples are measured too
         with stage("generation (fitted prior)", timings):
             fitted = {"generation_fitted_prior": generation_figures(
-                model, data, extractor, num_samples=num_samples, reference=reference, seed=seed,
-                device=runtime.device, feature_cache=feature_cache, prior=prior)}
+                model, data, real, extractor, num_samples=num_samples, seed=seed, device=runtime.device,
+                feature_cache=feature_cache, prior=prior)}
     sweep = {}
     if temperatures:  # the truncation trade-off, from the prior the app samples best from
         with stage("temperature sweep", timings):
             sweep = {"temperature_sweep": [generation_figures(
-                model, data, extractor, num_samples=num_samples, reference=reference, seed=seed,
-                device=runtime.device, feature_cache=feature_cache, prior=prior, temperature=t)
+                model, data, real, extractor, num_samples=num_samples, seed=seed, device=runtime.device,
+                feature_cache=feature_cache, prior=prior, temperature=t)
                 for t in temperatures]}
     with stage("reconstruction", timings):
         test_images = data.images[data.split_indices("test")]
@@ -184,7 +202,7 @@ def run_evaluate(checkpoint: Path, specs: list[str], *, num_samples: int = 10_00
                               "inversion encoder z, without the app's refinement steps")
     with stage("reconstruction FID", timings):
         reconstruction["realism"] = reconstruction_realism(
-            encoder.encode, model.decode, data, extractor, num_samples=num_samples, reference=reference, seed=seed,
+            encoder.encode, model.decode, data, real, extractor, num_samples=num_samples, seed=seed,
             device=runtime.device, feature_cache=feature_cache)
     with stage("disentanglement", timings):
         mu, _ = encode_images(encoder.encode, data.images.to(runtime.device), runtime)
