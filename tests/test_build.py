@@ -175,14 +175,14 @@ def kill_when(process: subprocess.Popen, pattern: str) -> list[str]:
 
 def test_a_build_killed_mid_training_goes_on_from_its_last_epoch(tmp_path, capsys):
     out, runs = tmp_path / "models" / "mine", tmp_path / "runs"
-    kill_when(start_build(out, runs, epochs=8), r"(^|\r)epoch 2/8  \S")  # the log line, not the bar
+    kill_when(start_build(out, runs, epochs=5), r"(^|\r)epoch 2/5  \S")  # the log line, not the bar
     assert not Explorer(out.parent).model_names()  # nothing offered yet
-    assert main([*build_args(out, runs, epochs=8, data="synthetic:600"), "--no-estimate"]) == 0
+    assert main([*build_args(out, runs, epochs=5, data="synthetic:600"), "--no-estimate"]) == 0
     said = capsys.readouterr().err
-    resumed = int(re.search(r"going on from epoch (\d) of 8", said).group(1))
-    assert 2 <= resumed < 8 and "epoch 1/8" not in said  # at most the epoch under way was lost
+    resumed = int(re.search(r"going on from epoch (\d) of 5", said).group(1))
+    assert 2 <= resumed < 5 and "epoch 1/5" not in said  # at most the epoch under way was lost
     epochs = [int(row.split(",")[0]) for row in (out / "training_metrics.csv").read_text().splitlines()[1:]]
-    assert epochs == list(range(1, 9))  # every epoch once: none lost, none repeated
+    assert epochs == list(range(1, 6))  # every epoch once: none lost, none repeated
     assert Explorer(out.parent).model_names() == ["mine"]
 
 

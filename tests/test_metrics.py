@@ -1,12 +1,14 @@
 """Evaluation metrics: the FID network used for real on small synthetic sets, and each figure's behaviour."""
 
 import json
+import shutil
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
+from stand_in_features import stand_in_inception
 from trainer.cli import main
 from trainer.data.synthetic import synthetic_faces
 from trainer.evaluate import Reference, generate, quantised, reconstruction_realism
@@ -180,40 +182,16 @@ def test_evaluate_cli_end_to_end(tmp_path):
     assert f"| {reconstruction['ssim']:.3f} | {realism['fid']:.1f} | n/a |" in table
 
 
-class CountedFeatures(InceptionFeatures):
-    """The FID network's interface over a cheap fixed projection (the real one: ≈ 0.4 s an image on one core),
-    counting what each pass was for."""
-    passes: list[tuple[str, int]] = []
-
-    def __init__(self, device="cpu", batch_size: int = 64):
-        super().__init__(device, batch_size)
-        torch.manual_seed(0)
-        self.network = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(4), torch.nn.Flatten(),
-                                           torch.nn.Linear(48, FEATURE_DIM))
-
-    def __call__(self, images, desc="Inception features"):
-        self.passes.append((desc, len(images)))
-        return super().__call__(images, desc)
-
-
-def test_an_evaluation_computes_the_real_reference_features_once(tiny_models, tmp_path, monkeypatch):
+def test_an_evaluation_computes_the_real_reference_features_once(tiny_models, tmp_path):
     """Every FID of one run (samples from N(0, I) and from the fitted prior, the reconstructions) compares
     against the same real images. Without a feature cache, each figure used to compute their features again:
     3× here, and on a 10k-image reference ≈ 15 min each time."""
-    import shutil
-
-    import trainer.evaluate
-
     shutil.copytree(tiny_models / "tiny-vae", tmp_path / "m")
-    monkeypatch.setattr(trainer.evaluate, "InceptionFeatures", CountedFeatures)
-    # FID's 2048×2048 matrix square root costs ≈ 4.5 s a figure whatever the set sizes; what is counted here is
-    # the feature passes, so a mean distance stands in (FID itself: the tests above).
-    monkeypatch.setattr(trainer.evaluate, "frechet_distance", lambda a, b: float(np.abs(a.mean(0) - b.mean(0)).sum()))
-    CountedFeatures.passes = []
-    assert main(["evaluate", "--checkpoint", str(tmp_path / "m"), "--data", "synthetic:200", "--num-samples", "16",
-                 "--no-cache"]) == 0
-    assert sorted(CountedFeatures.passes) == [("reconstruction features", 16), ("reference features", 16),
-                                              ("sample features", 16), ("sample features", 16)]
+    with stand_in_inception() as passes:
+        assert main(["evaluate", "--checkpoint", str(tmp_path / "m"), "--data", "synthetic:200", "--num-samples",
+                     "16", "--no-cache"]) == 0
+    assert sorted(passes) == [("reconstruction features", 16), ("reference features", 16),
+                              ("sample features", 16), ("sample features", 16)]
     evaluation = json.loads((tmp_path / "m" / "metrics.json").read_text())["evaluation"]
     assert evaluation["generation"]["reference"] == evaluation["generation_fitted_prior"]["reference"]
     assert evaluation["generation"]["reference"]["images"] == evaluation["reconstruction"]["realism"]["images"] == 16
