@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
 
 from trainer import artifacts, continuation
 from trainer.atomic import atomic_write_json
@@ -18,7 +19,9 @@ from trainer.config import TrainConfig
 from trainer.data import EpochBatches, ImageData, load_image_data
 from trainer.models.checkpoint import CheckpointError, read_checkpoint_config
 from trainer.run_dir import RunDir
+from trainer.running_means import RunningMeans
 from trainer.runtime import Runtime, gather_checksums, start_runtime
+from trainer.throughput import Throughput
 
 log = logging.getLogger("trainer")
 
@@ -91,6 +94,23 @@ class Session:
 
     def reached_max_steps(self) -> bool:
         return bool(self.train.max_steps) and self.global_step >= self.train.max_steps
+
+    def epoch_bar(self, epoch: int, batches: EpochBatches) -> tqdm:
+        """The epoch's progress bar, counted in images over every rank; rank 0 shows it."""
+        images = len(batches) * batches.batch_size * self.runtime.world_size
+        return tqdm(total=images, unit="img", unit_scale=True, desc=f"epoch {epoch + 1}/{self.train.epochs}",
+                    disable=not self.runtime.is_main, leave=False)
+
+    def training_row(self, meter: Throughput, figures: RunningMeans, with_r1: bool) -> tuple[dict, float | str]:
+        """The epoch's training means as metrics columns (``train_…``), and its images/s for the row's last
+        column (blank when the epoch was too short to time); the speed also counts towards the run's summary."""
+        speed = meter.images_per_s()
+        if speed:
+            self.throughput.append(speed)
+        row = {f"train_{k}": v for k, v in figures.means().items()}
+        if with_r1:
+            row.setdefault("train_r1", "")  # R1 is the mean over the steps that had it; an epoch may have none
+        return row, round(speed, 1) if speed else ""
 
     def finish_epoch(self, epoch: int, row: dict, optimizers: dict, samples: torch.Tensor,
                      reconstructions: torch.Tensor | None, curves: list[str]) -> None:

@@ -6,7 +6,6 @@ import contextlib
 import copy
 
 import torch
-from tqdm import tqdm
 
 from trainer.data import eval_batches
 from trainer.ema import STATE_KEY, weight_average, recalibrated_copy
@@ -44,8 +43,7 @@ def train_dcgan(session: Session) -> dict:
         noise = noise_generator(runtime, cfg.seed, epoch)
         meter = Throughput(runtime.device)
         figures = RunningMeans()
-        bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
-                   desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
+        bar = session.epoch_bar(epoch, batches)
         for step, real in enumerate(batches):
             apply_lr([opt_g, opt_d], cfg, epoch + step / len(batches))
             z = torch.randn(len(real), gan.latent_dim, generator=noise, device=runtime.device)
@@ -79,14 +77,9 @@ def train_dcgan(session: Session) -> dict:
         bar.close()
 
         # Evaluate on the test split, write this epoch's grids, metrics row and checkpoint.
-        speed = meter.images_per_s()
-        if speed:
-            session.throughput.append(speed)
-        row = {f"train_{k}": v for k, v in figures.means().items()}
-        if cfg.r1_gamma:
-            row.setdefault("train_r1", "")  # R1 is the mean over the steps that had it; an epoch may have none
+        row, speed = session.training_row(meter, figures, with_r1=bool(cfg.r1_gamma))
         row.update(evaluate_dcgan(gan, session, fixed_z))
-        row["images_per_s"] = round(speed, 1) if speed else ""
+        row["images_per_s"] = speed
         shown = recalibrated_copy(average, gan.latent_dim) if average is not None else None  # the grid's G
         states = {"generator": opt_g, "discriminator": opt_d, **({STATE_KEY: average} if average else {})}
         session.finish_epoch(epoch, row, states, session.decode_fixed(fixed_z, shown), None,

@@ -4,7 +4,6 @@ adversarial term on the decoder with ``adversarial_weight``; a weight average wi
 from __future__ import annotations
 
 import torch
-from tqdm import tqdm
 
 from trainer.adversarial import DecoderCritic, adaptive_weight, last_decoder_weight
 from trainer.data import eval_batches
@@ -43,8 +42,7 @@ def train_vae(session: Session) -> dict:
         noise = noise_generator(runtime, cfg.seed, epoch)
         meter = Throughput(runtime.device)
         figures = RunningMeans()
-        bar = tqdm(total=len(batches) * batches.batch_size * runtime.world_size, unit="img", unit_scale=True,
-                   desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not runtime.is_main, leave=False)
+        bar = session.epoch_bar(epoch, batches)
         for step, x in enumerate(batches):
             beta = annealed_beta(cfg.beta_kl, epoch + step / len(batches), cfg.kl_anneal_epochs)
             apply_lr([optimizer, *([critic.optimizer] if critic else [])], cfg, epoch + step / len(batches))
@@ -72,18 +70,13 @@ def train_vae(session: Session) -> dict:
         bar.close()
 
         # Evaluate on the test split, write this epoch's grids, metrics row and checkpoint.
-        speed = meter.images_per_s()
-        if speed:
-            session.throughput.append(speed)
-        row = {f"train_{k}": v for k, v in figures.means().items()}
-        if critic is not None and cfg.r1_gamma:
-            row.setdefault("train_r1", "")  # R1 is the mean over the steps that had it; an epoch may have none
+        row, speed = session.training_row(meter, figures, with_r1=critic is not None and bool(cfg.r1_gamma))
         # With a weight average, what the epoch reports and draws is what export would ship: the average.
         shown = (recalibrated_vae(average, session.images, recalibration_indices(session.train_indices, cfg.seed),
                                   cfg.seed, runtime.autocast) if average is not None else vae)
         row.update(evaluate_vae(shown, session, beta=annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs)))
         row.update({"beta": annealed_beta(cfg.beta_kl, epoch + 1, cfg.kl_anneal_epochs),
-                    "images_per_s": round(speed, 1) if speed else ""})
+                    "images_per_s": speed})
         states = {"vae": optimizer, **(critic.states() if critic else {}),
                   **({STATE_KEY: average, SHIPPED_KEY: shown} if average is not None else {})}
         session.finish_epoch(epoch, row, states, session.decode_fixed(fixed_z, shown),
