@@ -54,6 +54,11 @@ def test_every_tab_of_every_shipped_model_in_a_browser(opened, matrix_app, tmp_p
                            arg=name, timeout=60_000)
     assert page.evaluate("() => document.querySelector('#face img').naturalWidth") == model.image_size
     assert page.wait_for_function(PAINTED_FACE, timeout=30_000).json_value()
+    # 'Draw z from' follows the model too (its own event, after the face): offers its priors, its default chosen.
+    page.wait_for_function("(prior) => { const c = document.querySelector('#prior-choice input:checked');"
+                           " return c && c.value === prior; }", arg=app.explorer.default_prior(name), timeout=30_000)
+    offered = page.locator("#prior-choice input").evaluate_all("inputs => inputs.map(i => i.value)")
+    assert sorted(offered) == sorted(app.explorer.priors(name))
     page.screenshot(path=str(shots / f"{name}-1-sliders.png"))
 
     page.get_by_role("tab", name="Traversal").click()
