@@ -75,7 +75,7 @@ def test_every_tab_of_every_shipped_model_in_a_browser(opened, matrix_app, tmp_p
     page.screenshot(path=str(shots / f"{name}-3-reconstruct.png"))
 
     page.get_by_role("tab", name="Interpolate").click()
-    page.get_by_role("button", name="A ← current slider face").click()
+    page.get_by_role("button", name=f"A ← current slider {model.subject}", exact=True).click()
     page.locator("#end-a img").first.wait_for(timeout=60_000)
     a_face = page.locator("#end-a img").first.get_attribute("src")
     page.get_by_role("tab", name="Sliders").click()
@@ -85,12 +85,16 @@ def test_every_tab_of_every_shipped_model_in_a_browser(opened, matrix_app, tmp_p
     page.wait_for_function("(old) => { const i = document.querySelector('#face img');"
                            " return i && i.getAttribute('src') !== old; }", arg=before, timeout=60_000)
     page.get_by_role("tab", name="Interpolate").click()
-    page.get_by_role("button", name="B ← current slider face").click()
+    page.get_by_role("button", name=f"B ← current slider {model.subject}", exact=True).click()
     page.locator("#end-b img").first.wait_for(timeout=60_000)
     assert page.locator("#end-b img").first.get_attribute("src") != a_face  # the two ends differ, as shown
     page.get_by_role("button", name="Interpolate", exact=True).click()
     page.wait_for_function("() => { const i = document.querySelector('#strip img');"
                            " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
+    # The frames are shown large enough to see, whatever the model's size (a 28 px garment's strip was 28 px high).
+    shown = page.evaluate("() => { const i = document.querySelector('#strip img'), r = i.getBoundingClientRect();"
+                          " return Math.min(r.height, r.width * i.naturalHeight / i.naturalWidth); }")
+    assert shown >= 120, shown
     page.screenshot(path=str(shots / f"{name}-4-interpolate.png"))
 
     page.get_by_role("tab", name="Map").click()

@@ -139,6 +139,7 @@ def test_every_page_on_every_model(every_model_root, explorer, media, monkeypatc
     assert config["showSendToCloud"] is False and "sendChartToCloud" in config["modeBarButtonsToRemove"]
 
     # Interpolate from the slider face to a moved one: a strip of frames and a GIF to download.
+    assert at.button(key="interp-use-A").label == f"A ← current slider {model.subject}"  # garments, not faces
     at.button(key="interp-use-A").click().run()
     at.slider(key=f"slider-{name}-0").set_value(3.0).run()
     at.button(key="interp-use-B").click().run()

@@ -190,15 +190,15 @@ def reconstruct_ui(explorer: Explorer, name: str) -> None:
 
 
 def interpolate_ui(explorer: Explorer, name: str) -> None:
-    ends = {}
+    ends, thing = {}, explorer.model(name).subject
     columns = st.columns(2)
     for side, column in zip("AB", columns):
-        upload = column.file_uploader(f"{explorer.model(name).subject.capitalize()} {side}", key=f"interp-{side}",
+        upload = column.file_uploader(f"{thing.capitalize()} {side}", key=f"interp-{side}",
                                       max_upload_size=IMAGE_MB)
         key = f"interp-end-{name}-{side}"  # (latent, what the end shows, what it is)
-        if column.button(f"{side} ← current slider face", key=f"interp-use-{side}"):
+        if column.button(f"{side} ← current slider {thing}", key=f"interp-use-{side}"):
             latent = current_latent(explorer, name)
-            st.session_state[key] = (latent, explorer.model(name).decode(latent), "the current slider face")
+            st.session_state[key] = (latent, explorer.model(name).decode(latent), f"the current slider {thing}")
         if upload is not None:
             try:
                 with column, st.spinner(f"Encoding {side}…"):
@@ -215,7 +215,7 @@ def interpolate_ui(explorer: Explorer, name: str) -> None:
     frames = st.slider("Frames", 2, 32, 8, key="frames")
     mode = st.radio("Path", ["slerp", "lerp"], horizontal=True, key="mode")
     if ends["A"] is None or ends["B"] is None:
-        st.info("Set both ends: upload two faces, or take the current slider face.")
+        st.info(f"Set both ends: upload two {thing}s, or take the current slider {thing}.")
         return
     with st.spinner("Interpolating…"):
         faces = explorer.interpolation(name, ends["A"], ends["B"], int(frames), mode)

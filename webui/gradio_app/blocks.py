@@ -136,7 +136,8 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
                 frames = gr.Slider(2, 32, value=8, step=1, label="Frames")
                 mode = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
                 go = gr.Button("Interpolate", variant="primary")
-            strip = gr.Image(label="A → B", interactive=False, format="png", elem_id="strip", **PICTURE)
+            # 160 px high: 8 frames of a 28 px garment fill the row (at their own size the strip was 28 px high).
+            strip = gr.Image(label="A → B", interactive=False, height=160, format="png", elem_id="strip", **PICTURE)
             gif = gr.File(label="Animated GIF")
         with gr.Tab("Map"):
             with gr.Row():
@@ -229,7 +230,7 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
         demo.load(h.prior_options, model_name, prior_choice, api_name=False)
         samples.select(h.load_sample, [model_name, shown_samples], [base, face, *sliders, sample_info], api_name=False)
         gr.on([demo.load, model_name.change], h.subject_words, model_name,
-              [random_button, upload, upload_a, upload_b, neighbours], api_name=False)
+              [random_button, upload, upload_a, upload_b, use_a, use_b, neighbours], api_name=False)
         gr.on([demo.load, model_name.change], h.evolution_range, model_name, epoch, api_name=False)
         epoch.change(h.evolution_row, [model_name, epoch], evolution, api_name="evolution",
                      trigger_mode="always_last", show_progress="hidden", queue=False)

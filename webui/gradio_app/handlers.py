@@ -77,6 +77,7 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
         return [gr.Button(value=f"Another random {thing}"),
                 gr.File(label=f"Upload a {thing} (PNG, JPEG, WebP, GIF, BMP, TIFF)"),
                 gr.File(label=f"{thing.capitalize()} A"), gr.File(label=f"{thing.capitalize()} B"),
+                gr.Button(value=f"A ← current slider {thing}"), gr.Button(value=f"B ← current slider {thing}"),
                 gr.Gallery(label=f"Nearest encoded {thing}s to your upload")]
 
     @user_errors
@@ -125,7 +126,8 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
     @user_errors
     def interpolate_faces(name: str, start, end, frames: int, mode: str):
         if start is None or end is None:
-            raise RequestError("set both ends first: upload two faces or use the current slider face")
+            thing = explorer.model(name).subject
+            raise RequestError(f"set both ends first: upload two {thing}s or use the current slider {thing}")
         faces = explorer.interpolation(name, start, end, int(frames), mode)
         gif_path = write_output(f"interpolation-{name}", ".gif", gif_bytes(faces, upscale=GIF_UPSCALE))
         strip = image_file(grid(faces, columns=len(faces) if len(faces) <= 12 else 8), f"strip-{name}")
