@@ -174,6 +174,13 @@ def test_the_face_stays_in_sight_while_the_first_and_last_sliders_move(streamlit
             assert face["y"] >= 0 and face["y"] + face["height"] <= 844, (which, face)
             covered = page.evaluate(COVERED)
             assert not covered, which
+        # The buttons under the face show their whole words (on desktop "Another random face" was cut to "…").
+        assert page.locator(".st-key-slider-face .stButton button").count() == 2
+        assert not page.evaluate(CUT_BUTTONS)
+
+
+CUT_BUTTONS = """() => [...document.querySelectorAll('.st-key-slider-face .stButton button')]
+  .filter(b => [b, ...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)).map(b => b.innerText)"""
 
 
 # Points of the slider face where something else is drawn on top (Streamlit's own image toolbar aside).

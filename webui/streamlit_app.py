@@ -130,9 +130,11 @@ def sliders_panel(explorer: Explorer, name: str) -> None:
     with face_column, st.container(key="slider-face"):
         picture(st, face, caption=f"The {explorer.model(name).subject} the sliders make", width=FACE_PX)
         left, right = st.columns(2)
+        # Each fills its half of the face's width, its words on two lines where one does not fit (they were cut).
         left.button(f"Another random {explorer.model(name).subject}", key="random", on_click=next_seed,
-                    args=(name, explorer))
-        right.button("Reset sliders", key="reset", on_click=set_base, args=(name, base_of(explorer, name)))
+                    args=(name, explorer), width="stretch", wrap=True)
+        right.button("Reset sliders", key="reset", on_click=set_base, args=(name, base_of(explorer, name)),
+                     width="stretch", wrap=True)
 
 
 def traversal_ui(explorer: Explorer, name: str) -> None:
