@@ -427,6 +427,24 @@ def test_the_face_stays_in_sight_while_the_last_slider_moves(page, served_app, w
         page.set_viewport_size({"width": 1400, "height": 1000})
 
 
+def test_on_a_phone_every_tab_opens_from_the_tabs_menu(page, served_app):
+    """A phone keeps the tabs that do not fit in a ⋯ menu; it opened under the sticky face, out of reach."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.goto(served_app[1], wait_until="load")
+        page.locator("#face img").first.wait_for(timeout=30_000)
+        menu = page.locator("span.overflow-menu button").first
+        hidden = page.locator(".overflow-dropdown button").all_inner_texts()
+        assert "Map" in hidden and "Share" in hidden, hidden
+        for name in hidden:
+            menu.click()
+            page.locator(".overflow-dropdown button", has_text=name).first.click(timeout=5_000)  # fails if covered
+            page.wait_for_function("(name) => [...document.querySelectorAll('[role=tab][aria-selected=true]')]"
+                                   ".some(t => t.innerText.trim() === name)", arg=name, timeout=10_000)
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def test_the_share_link_is_shown_as_text_and_its_copy_button_copies_it(page, served_app):
     _, url = served_app
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))

@@ -36,7 +36,8 @@ HEAVY = {"concurrency_id": "heavy", "concurrency_limit": 2}
 # The face stays in sight while the sliders move: its column sticks to the top of the window (on a phone,
 # where the columns stack, a smaller face sticks above the sliders scrolling under it). Gradio's container clips
 # with overflow: hidden, which makes it the box a sticky element sticks in; clip cuts the same without that.
-# z-index 50: above the slider labels (Gradio draws them at 40).
+# z-index 50: above the slider labels (Gradio draws them at 40); the tabs' overflow menu (where a phone keeps the
+# tabs that do not fit) goes above it, or it opens under the face and a phone user cannot reach those tabs.
 # Pictures come at the model's own size (64 px) and are enlarged here: pixelated, or smooth where the user picks
 # it (PIXELS_JS sets the class on the page, so every picture follows at once, the slider face and hover too).
 CSS = ("img { image-rendering: pixelated; }\n"
@@ -45,6 +46,7 @@ CSS = ("img { image-rendering: pixelated; }\n"
        ".gradio-container { overflow: clip !important; }\n"
        "#face-column { position: sticky; top: 8px; align-self: flex-start; z-index: 50; "
        "background: var(--body-background-fill, #fff); }\n"
+       ".overflow-dropdown { z-index: 60 !important; }\n"
        "@media (max-width: 640px) { #face-column { top: 0; padding-bottom: 6px; "
        "box-shadow: 0 6px 8px -6px rgba(0,0,0,.25); } "
        "#face-column img.face { width: 160px; height: 160px; } }\n"
