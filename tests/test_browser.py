@@ -251,6 +251,22 @@ def test_the_results_tab_shows_the_evaluation_table(page, tiny_models):
     assert label.startswith("tiny-vae — VAE, 16×16 colour") and f" · FID {best:.1f}" in label
 
 
+def test_on_a_phone_the_results_rows_stay_low(page, served_app):
+    """The table scrolls sideways on a phone; its model and data columns kept a word a line there (rows 500 px high with the shipped models)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.goto(served_app[1], wait_until="load")
+        page.locator("#face img").first.wait_for(timeout=30_000)
+        page.locator("span.overflow-menu button").first.click()
+        page.locator(".overflow-dropdown button", has_text="Results").first.click()
+        page.locator("#results table").first.wait_for(timeout=30_000)
+        heights = page.locator("#results table tr").evaluate_all(
+            "rows => rows.map(r => r.getBoundingClientRect().height)")
+        assert len(heights) >= 4 and max(heights) < 120, heights
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def test_the_traversal_tab_sweeps_every_slider(page):
     page.reload(wait_until="load")
     page.locator("#face img").first.wait_for(timeout=30_000)

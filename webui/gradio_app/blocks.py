@@ -38,6 +38,8 @@ HEAVY = {"concurrency_id": "heavy", "concurrency_limit": 2}
 # with overflow: hidden, which makes it the box a sticky element sticks in; clip cuts the same without that.
 # z-index 50: above the slider labels (Gradio draws them at 40); the tabs' overflow menu (where a phone keeps the
 # tabs that do not fit) goes above it, or it opens under the face and a phone user cannot reach those tabs.
+# The results table is wider than a phone and scrolls sideways; its wrapping columns keep a width there, or the
+# table squeezes them to a word a line and each row grows taller than the screen.
 # Pictures come at the model's own size (64 px) and are enlarged here: pixelated, or smooth where the user picks
 # it (PIXELS_JS sets the class on the page, so every picture follows at once, the slider face and hover too).
 CSS = ("img { image-rendering: pixelated; }\n"
@@ -51,7 +53,8 @@ CSS = ("img { image-rendering: pixelated; }\n"
        "box-shadow: 0 6px 8px -6px rgba(0,0,0,.25); } "
        "#face-column img.face { width: 160px; height: 160px; } }\n"
        "#results th:not(:first-child):not(:last-child), #results td:not(:first-child):not(:last-child) "
-       "{ white-space: nowrap; }")
+       "{ white-space: nowrap; }\n"
+       "#results td:first-child { min-width: 12em; } #results td:last-child { min-width: 18em; }")
 
 
 def build_demo(explorer: Explorer) -> gr.Blocks:
