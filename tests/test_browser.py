@@ -252,7 +252,8 @@ def test_the_results_tab_shows_the_evaluation_table(page, tiny_models):
 
 
 def test_on_a_phone_the_results_rows_stay_low(page, served_app):
-    """The table scrolls sideways on a phone; its model and data columns kept a word a line there (rows 500 px high with the shipped models)."""
+    """The table scrolls sideways on a phone; its model and data columns were squeezed to a word a line there
+    (a row of the shipped models' table stood about 500 px high)."""
     page.set_viewport_size({"width": 390, "height": 844})
     try:
         page.goto(served_app[1], wait_until="load")
