@@ -60,8 +60,8 @@ def test_every_operation_is_a_named_endpoint(served):
 
 def test_model_selection_labels_the_sliders(served):
     _, client, url = served
-    summary, face, *sliders = client.predict("tiny-vae", 42, 1.0, api_name="/select_model")
-    assert "tiny-vae" in summary and "VAE" in summary
+    summary, face, *sliders, figures = client.predict("tiny-vae", 42, 1.0, api_name="/select_model")
+    assert "tiny-vae" in summary and "VAE" in summary and "FID" in figures and "FID" not in summary
     assert face_pixels(url, face).shape == (16, 16, 3)  # the page shows it 256 px wide
 
 

@@ -444,6 +444,21 @@ def test_the_face_stays_in_sight_while_the_last_slider_moves(page, served_app, w
         page.set_viewport_size({"width": 1400, "height": 1000})
 
 
+def test_a_laptop_window_shows_the_whole_face_when_the_page_opens(page, served_app):
+    """1280 × 900: the face is whole on the first screen (the model's figures, folded away now, pushed it below)."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    try:
+        page.goto(served_app[1], wait_until="load")
+        page.locator("#face img").first.wait_for(timeout=30_000)
+        page.get_by_text("tiny-vae", exact=True).first.wait_for(timeout=30_000)  # the model's line
+        face = page.locator("#face img").first.bounding_box()
+        assert face["height"] >= 256 and face["y"] + face["height"] <= 900, face
+        page.get_by_text("This model's figures, and what they mean").click()  # the figures, a click away
+        page.locator("#model-figures abbr", has_text="FID").first.wait_for(timeout=10_000)
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
 def test_on_a_phone_every_tab_opens_from_the_tabs_menu(page, served_app):
     """A phone keeps the tabs that do not fit in a ⋯ menu; it opened under the sticky face, out of reach."""
     page.set_viewport_size({"width": 390, "height": 844})

@@ -75,9 +75,10 @@ def test_every_operation_on_every_model(matrix_app, real_looking_face, tmp_path,
     assert directions and len(directions) <= SLIDERS
 
     # Model select: the summary names it; the slider face is the model's picture; the sliders are at zero.
-    summary, face, *sliders = client.predict(name, 42, 1.0, api_name="/select_model")
+    summary, face, *sliders, figures = client.predict(name, 42, 1.0, api_name="/select_model")
     shown = [s for s in sliders if s["visible"]]  # relabelled, zeroed; those the model lacks hidden
     assert name in summary and [s["label"].split(" · AUC")[0] for s in shown] == directions
+    assert "Test split" in figures and "<abbr" in figures  # its figures, each explained on hover
     assert all(s["value"] == 0 for s in sliders)
     still = check_face(face_route(url, face), model)
     # A slider drag (the page's script asks the face route) changes the face; back at zero it is the same.

@@ -26,9 +26,18 @@ def _fpr(g: Generation) -> str:
 
 def summary_markdown(s: ModelSummary) -> str:
     """Markdown for the model page: what it is and its figures, each named with its unit."""
-    lines = [f"**{s.name}** · {KINDS[s.kind]} · latent {s.latent_dim} · {s.image_size}×{s.image_size} · "
-             f"{'?' if s.epochs is None else s.epochs} epochs · {s.encoded:,} encoded images"]
-    shown = []
+    return "\n\n".join([summary_headline(s), summary_figures(s)])
+
+
+def summary_headline(s: ModelSummary) -> str:
+    """What the model is, in one line."""
+    return (f"**{s.name}** · {KINDS[s.kind]} · latent {s.latent_dim} · {s.image_size}×{s.image_size} · "
+            f"{'?' if s.epochs is None else s.epochs} epochs · {s.encoded:,} encoded images")
+
+
+def summary_figures(s: ModelSummary) -> str:
+    """The model's figures, a line per kind (test split, evaluation, sampling temperature)."""
+    lines, shown = [], []
     for key, value in s.test.items():
         label, form = TEST_FIGURES[key]
         text = f"{label} {form.format(value)}"

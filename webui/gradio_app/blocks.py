@@ -78,7 +78,8 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
                         f"folders with `--checkpoints DIR` or `ANIME_EXPLORER_CHECKPOINTS`.")
             return demo
         with gr.Row():
-            model_name = gr.Dropdown(choices, value=first, label="Model", scale=2,
+            # min_width: on a phone the picker takes the whole width, so a model's name and phrase can be read.
+            model_name = gr.Dropdown(choices, value=first, label="Model", scale=2, min_width=300,
                                      info=explorer.welcome())
             # A model built while the app runs (python -m trainer build) appears without a restart.
             refresh = gr.Button("↻ Refresh models", size="sm", scale=0, min_width=120, elem_id="refresh-models")
@@ -91,8 +92,10 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
             # Pictures come at the model's own size; the page enlarges them, as the model's pixels or smooth.
             pixels = gr.Radio([("sharp", "sharp"), ("smooth", "smooth")], value="sharp", label="Enlarged pixels",
                               scale=1, elem_id="pixels", info="sharp: the model's own pixels")
-        summary = gr.Markdown(elem_id="summary")  # every figure's meaning on hover, and all of them below
-        with gr.Accordion("What the figures mean", open=False):
+        # What the model is in a line; its figures folded away (on a phone they pushed the face 1,250 px down).
+        summary = gr.Markdown(elem_id="summary")
+        with gr.Accordion("This model's figures, and what they mean", open=False, elem_id="figures"):
+            figures = gr.Markdown(elem_id="model-figures")  # every figure's meaning on hover, and all of them below
             gr.Markdown(glossary_lines())
         base = gr.State(None)
 
@@ -180,7 +183,7 @@ def build_demo(explorer: Explorer) -> gr.Blocks:
 
         pixels.input(None, pixels, None, js=PIXELS_JS, api_name=False)  # the browser alone: nothing to compute
         # Every operation is a named endpoint; slider drags send only their last value.
-        model_outputs = [summary, base, face, *sliders]
+        model_outputs = [summary, base, face, *sliders, figures]
         rebuilt = gr.State(False)
         refresh.click(h.refresh_models, model_name, [model_name, rebuilt], api_name="refresh_models").then(
             h.reselect_if_rebuilt, [model_name, seed, temperature, rebuilt], model_outputs, api_name=False)

@@ -17,7 +17,7 @@ from explorer.service import Explorer
 from webui.gradio_app.api import user_errors
 from webui.gradio_app.face import face_html
 from webui.gradio_app.outputs import write_output
-from webui.wording import summary_markdown
+from webui.wording import summary_figures, summary_headline
 
 GIF_UPSCALE = 4  # a GIF is played as it is (players do not enlarge it): 64-px faces at 256 px, nearest
 
@@ -45,7 +45,8 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
 
     @user_errors
     def select_model(name: str, seed: int, temperature: float):
-        """Model picked: its summary, a random base from the seed, the slider set relabelled and zeroed."""
+        """Model picked: what it is, a random base from the seed, the slider set relabelled and zeroed, and its
+        figures (last: they were added after API users had the first outputs' places)."""
         directions = explorer.sliders(name)
         base = explorer.random_base(name, int(seed), float(temperature))
         updates = []
@@ -54,8 +55,9 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
                 updates.append(gr.Slider(value=0, label=slider_label(directions[i]), visible=True))
             else:
                 updates.append(gr.Slider(value=0, visible=False))
-        return [with_tooltips(summary_markdown(explorer.summary(name))), base.tolist(), face_view(name, base),
-                *updates]
+        summary = explorer.summary(name)
+        return [summary_headline(summary), base.tolist(), face_view(name, base), *updates,
+                with_tooltips(summary_figures(summary))]
 
     def refresh_models(current: str | None):
         """Look for model folders built since the page opened. Returns the picker (the current model kept
@@ -68,7 +70,7 @@ def app_handlers(explorer: Explorer, slider_count: int) -> SimpleNamespace:
 
     def reselect_if_rebuilt(name: str, seed: int, temperature: float, rebuilt: bool):
         """After a refresh: the current model afresh (summary, face, sliders) if its folder was rebuilt."""
-        return select_model(name, seed, temperature) if rebuilt else [gr.skip()] * (3 + slider_count)
+        return select_model(name, seed, temperature) if rebuilt else [gr.skip()] * (4 + slider_count)
 
     @user_errors
     def subject_words(name: str):
