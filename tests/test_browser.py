@@ -1,5 +1,6 @@
 """The app in a real headless Chromium (Debian's), driven by Playwright: what a person does with a mouse."""
 
+import contextlib
 import re
 import shutil
 from io import BytesIO
@@ -21,6 +22,25 @@ def page(served_app):
 
     with browser_page(served_app[1]) as page:
         yield page
+
+
+@contextlib.contextmanager
+def window(page, url: str, width: int, height: int):
+    """The page opened afresh in a window of this size (a phone: 390 × 844), its face shown; the module's
+    usual size afterwards."""
+    page.set_viewport_size({"width": width, "height": height})
+    try:
+        page.goto(url, wait_until="load")
+        page.locator("#face img").first.wait_for(timeout=30_000)
+        yield page
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def open_from_tabs_menu(page, name: str) -> None:
+    """A tab that a narrow window keeps behind the tab bar's ⋯ menu."""
+    page.locator("span.overflow-menu button").first.click()
+    page.locator(".overflow-dropdown button", has_text=name).first.click(timeout=5_000)  # fails if covered
 
 
 def upload_face(page, path) -> None:
@@ -254,18 +274,12 @@ def test_the_results_tab_shows_the_evaluation_table(page, tiny_models):
 def test_on_a_phone_the_results_rows_stay_low(page, served_app):
     """The table scrolls sideways on a phone; its model and data columns were squeezed to a word a line there
     (a row of the shipped models' table stood about 500 px high)."""
-    page.set_viewport_size({"width": 390, "height": 844})
-    try:
-        page.goto(served_app[1], wait_until="load")
-        page.locator("#face img").first.wait_for(timeout=30_000)
-        page.locator("span.overflow-menu button").first.click()
-        page.locator(".overflow-dropdown button", has_text="Results").first.click()
+    with window(page, served_app[1], 390, 844):
+        open_from_tabs_menu(page, "Results")
         page.locator("#results table").first.wait_for(timeout=30_000)
         heights = page.locator("#results table tr").evaluate_all(
             "rows => rows.map(r => r.getBoundingClientRect().height)")
         assert len(heights) >= 4 and max(heights) < 120, heights
-    finally:
-        page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def test_the_traversal_tab_sweeps_every_slider(page):
@@ -416,10 +430,7 @@ def test_a_number_typed_beyond_the_span_shows_the_value_the_face_uses(page, serv
 
 @pytest.mark.parametrize("width, height", [(1400, 900), (390, 844)], ids=["desktop", "phone"])
 def test_the_face_stays_in_sight_while_the_last_slider_moves(page, served_app, width, height, tmp_path):
-    page.set_viewport_size({"width": width, "height": height})
-    try:
-        page.goto(served_app[1], wait_until="load")
-        page.locator("#face img").first.wait_for(timeout=30_000)
+    with window(page, served_app[1], width, height):
         last = page.locator("[id^='slider-']:visible").last
         last.scroll_into_view_if_needed()
         before = face_src(page)
@@ -440,41 +451,27 @@ def test_the_face_stays_in_sight_while_the_last_slider_moves(page, served_app, w
           return hits; }""")
         assert not covered  # no slider scrolled under the face shows through it
         page.screenshot(path=str(tmp_path / f"sliders-{width}.png"))
-    finally:
-        page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def test_a_laptop_window_shows_the_whole_face_when_the_page_opens(page, served_app):
     """1280 × 900: the face is whole on the first screen (the model's figures, folded away now, pushed it below)."""
-    page.set_viewport_size({"width": 1280, "height": 900})
-    try:
-        page.goto(served_app[1], wait_until="load")
-        page.locator("#face img").first.wait_for(timeout=30_000)
+    with window(page, served_app[1], 1280, 900):
         page.get_by_text("tiny-vae", exact=True).first.wait_for(timeout=30_000)  # the model's line
         face = page.locator("#face img").first.bounding_box()
         assert face["height"] >= 256 and face["y"] + face["height"] <= 900, face
         page.get_by_text("This model's figures, and what they mean").click()  # the figures, a click away
         page.locator("#model-figures abbr", has_text="FID").first.wait_for(timeout=10_000)
-    finally:
-        page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def test_on_a_phone_every_tab_opens_from_the_tabs_menu(page, served_app):
     """A phone keeps the tabs that do not fit in a ⋯ menu; it opened under the sticky face, out of reach."""
-    page.set_viewport_size({"width": 390, "height": 844})
-    try:
-        page.goto(served_app[1], wait_until="load")
-        page.locator("#face img").first.wait_for(timeout=30_000)
-        menu = page.locator("span.overflow-menu button").first
+    with window(page, served_app[1], 390, 844):
         hidden = page.locator(".overflow-dropdown button").all_inner_texts()
         assert "Map" in hidden and "Share" in hidden, hidden
         for name in hidden:
-            menu.click()
-            page.locator(".overflow-dropdown button", has_text=name).first.click(timeout=5_000)  # fails if covered
+            open_from_tabs_menu(page, name)
             page.wait_for_function("(name) => [...document.querySelectorAll('[role=tab][aria-selected=true]')]"
                                    ".some(t => t.innerText.trim() === name)", arg=name, timeout=10_000)
-    finally:
-        page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def test_the_share_link_is_shown_as_text_and_its_copy_button_copies_it(page, served_app):
