@@ -84,6 +84,20 @@ def test_the_legend_leaves_the_toolbar_free(page, served_app):
     assert toolbar["y"] + toolbar["height"] <= legend["y"] or legend["x"] + legend["width"] <= toolbar["x"]
 
 
+def test_on_a_phone_the_legend_goes_under_the_map(page, served_app):
+    """Beside the map at 390 px, the legend took a third of the width from the points."""
+    from test_browser import open_from_tabs_menu, window
+
+    with window(page, served_app[1], 390, 844):
+        open_from_tabs_menu(page, "Map")
+        page.wait_for_function("() => (document.querySelector('.latent-map') || {}).dataset?.points", timeout=30_000)
+        plot = page.evaluate("() => { const d = document.querySelector('.latent-map'), s = d._fullLayout._size,"
+                             " b = d.getBoundingClientRect(); return {width: s.w, bottom: b.top + s.t + s.h}; }")
+        legend = page.locator(".latent-map .legend").bounding_box()
+        assert plot["width"] >= 250, plot  # the points have the width of the page (184 px beside the legend)
+        assert legend["y"] >= plot["bottom"] - 1, (legend, plot)  # and the legend is beneath them
+
+
 def test_the_uploaded_face_is_drawn_on_top_and_can_be_found(page, served_app, tmp_path):
     upload_face(page, synthetic_face_file(tmp_path, 21))
     page.get_by_text("PSNR").first.wait_for(timeout=30_000)

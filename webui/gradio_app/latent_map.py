@@ -97,10 +97,14 @@ function draw() {
     annotations.push({x: v.highlight.x, y: v.highlight.y, text: 'your face', showarrow: true, arrowhead: 2,
                       ax: 0, ay: -34, bgcolor: '#fff', bordercolor: '#000', font: {size: 12}});
   }
-  // The top margin holds the toolbar, so the legend (beside the plot) never sits under it.
-  const layout = {dragmode: dragmode, hovermode: 'closest', height: 560, margin: {l: 8, r: 8, t: 34, b: 8},
-                  xaxis: {visible: false}, yaxis: {visible: false}, legend: {itemsizing: 'constant'},
-                  annotations: annotations};
+  // The top margin holds the toolbar, so the legend (beside the plot) never sits under it. In a narrow window
+  // (a phone) the legend goes in rows under the map: beside it, it took a third of the width from the points.
+  const narrow = div.clientWidth > 0 && div.clientWidth < 640;
+  const legend = narrow ? {itemsizing: 'constant', orientation: 'h', x: 0, y: 0, yanchor: 'top'}
+                        : {itemsizing: 'constant'};
+  const layout = {dragmode: dragmode, hovermode: 'closest', height: narrow ? 640 : 560,
+                  margin: {l: 8, r: 8, t: 34, b: 8}, xaxis: {visible: false}, yaxis: {visible: false},
+                  legend: legend, annotations: annotations};
   // Nothing leaves the app: no "Share chart…" to Plotly's cloud.
   Plotly.react(div, traces, layout, {displaylogo: false, responsive: true, showSendToCloud: false,
                                     modeBarButtonsToRemove: ['sendChartToCloud']}).then(() => {
