@@ -6,7 +6,8 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from test_browser import open_map, page, synthetic_face_file, upload_face  # noqa: F401 (page: the fixture)
+from test_browser import (open_from_tabs_menu, open_map, page, synthetic_face_file, upload_face,  # noqa: F401 (page)
+                          window)
 
 pytestmark = pytest.mark.browser  # headless Chromium: make test-all, not the fast tier
 
@@ -86,8 +87,6 @@ def test_the_legend_leaves_the_toolbar_free(page, served_app):
 
 def test_on_a_phone_the_legend_goes_under_the_map(page, served_app):
     """Beside the map at 390 px, the legend took a third of the width from the points."""
-    from test_browser import open_from_tabs_menu, window
-
     with window(page, served_app[1], 390, 844):
         open_from_tabs_menu(page, "Map")
         page.wait_for_function("() => (document.querySelector('.latent-map') || {}).dataset?.points", timeout=30_000)

@@ -26,7 +26,7 @@ def _fpr(g: Generation) -> str:
 
 def summary_markdown(s: ModelSummary) -> str:
     """Markdown for the model page: what it is and its figures, each named with its unit."""
-    return "\n\n".join([summary_headline(s), summary_figures(s)])
+    return "\n\n".join(part for part in (summary_headline(s), summary_figures(s)) if part)  # a model may have none
 
 
 def summary_headline(s: ModelSummary) -> str:
